@@ -1,0 +1,91 @@
+"""Mountain car (continuous): an under-powered car in a valley must rock back and forth to reach the hilltop.
+
+Dynamics of gymnasium's MountainCarContinuous-v0 (unit-less: position in [-1.2, 0.6], speed limit 0.07, engine
+power 0.0015 per step at full throttle, gravity term 0.0025 cos(3 x)). The engine cannot climb the hill directly.
+The episode ends with success when the car reaches x >= 0.45, or after 999 steps.
+"""
+
+import torch
+
+from eureka.envs.base import BatchedEnv, StateVar
+
+MIN_POSITION = -1.2
+MAX_POSITION = 0.6
+MAX_SPEED = 0.07
+GOAL_POSITION = 0.45
+POWER = 0.0015  # speed gained per step at full throttle
+GRAVITY = 0.0025  # hill steepness factor: speed lost per step is GRAVITY * cos(3 x)
+
+
+class MountainCarEnv(BatchedEnv):
+    """Batched mountain car. Physical state ``s``: (num_envs, 2) = [position, velocity]."""
+
+    state_dim = 2
+    obs_dim = 2
+    action_dim = 1
+    max_episode_steps = 999
+
+    @classmethod
+    def state_vars(cls) -> dict[str, StateVar]:
+        return {
+            "position": StateVar(
+                (), "car position, in [-1.2, 0.6]; valley floor near -0.52, goal at >= 0.45"
+            ),
+            "velocity": StateVar((), "car velocity per step, in [-0.07, 0.07]"),
+            "height": StateVar((), "height of the car on the hill, sin(3 * position), in [-1, 1]"),
+            "throttle": StateVar((), "engine throttle, in [-1, 1]"),
+            "success": StateVar(
+                (), "1.0 when the car has reached the goal (this ends the episode), else 0.0"
+            ),
+        }
+
+    def reset_idx(self, env_ids: torch.Tensor) -> None:
+        n = len(env_ids)
+        self.s[env_ids] = torch.cat(
+            (self.rand(n, -0.6, -0.4, 1), torch.zeros(n, 1, device=self.device)), dim=1
+        )
+
+    def physics_step(self, actions: torch.Tensor) -> None:
+        position, velocity = self.s.unbind(1)
+        velocity = (velocity + actions[:, 0] * POWER - GRAVITY * torch.cos(3 * position)).clamp(
+            -MAX_SPEED, MAX_SPEED
+        )
+        position = (position + velocity).clamp(MIN_POSITION, MAX_POSITION)
+        # The left wall is inelastic: hitting it stops the car.
+        velocity = torch.where((position == MIN_POSITION) & (velocity < 0), 0.0, velocity)
+        self.s = torch.stack((position, velocity), dim=1)
+
+    def state(self, actions: torch.Tensor) -> dict[str, torch.Tensor]:
+        position, velocity = self.s.unbind(1)
+        return {
+            "position": position,
+            "velocity": velocity,
+            "height": torch.sin(3 * position),
+            "throttle": actions[:, 0],
+            "success": ((position >= GOAL_POSITION) & (velocity >= 0)).float(),
+        }
+
+    def observations(self) -> torch.Tensor:
+        return self.s.clone()  # 2: position, velocity
+
+    def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return state["success"] > 0.5
+
+    def success(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return state["success"]
+
+
+# ----- human reward: below this line is never shown to the LLM
+
+
+def human_reward(
+    velocity: torch.Tensor, height: torch.Tensor, throttle: torch.Tensor, success: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Reward mechanical energy (the car must build it up to escape), a goal bonus, and a small effort cost."""
+    scales = {"energy": 1.0, "goal": 10.0, "effort": -0.01}
+    # Energy per unit mass in the simulator's units: kinetic v^2 / 2 plus the potential of its gravity term,
+    # normalised so the top speed alone gives ~1; kept <= 0 on the way so that finishing early pays.
+    energy = (0.5 * velocity**2 + 0.0025 / 3.0 * height) / (0.5 * 0.07**2)
+    terms = {"energy": energy - 2.0, "goal": success, "effort": throttle**2}
+    components = {name: scales[name] * term for name, term in terms.items()}
+    return sum(components.values()), components

@@ -1,0 +1,95 @@
+"""``Task``: one registry entry tying a batched env to its goal, context, rewards and budget."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import torch
+
+from eureka.envs.base import BatchedEnv, Budget, RewardFn, StateVar
+
+#: A task module's source is shown to the LLM up to this line; the human reward below it stays hidden.
+CONTEXT_END_MARKER = "# ----- human reward: below this line is never shown to the LLM"
+
+#: The sparse reward: the fitness signal and nothing else (every task exposes ``success``).
+SPARSE_REWARD_SOURCE = '''import torch
+
+
+def compute_reward(success: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Sparse reward: 1 at every step where the task's success condition holds, else 0."""
+    return success, {"success": success}
+'''
+
+
+@dataclass(frozen=True)
+class Task:
+    """A built-in or plugin task.
+
+    Attributes:
+        name: registry name (``eureka train --task NAME``).
+        goal: one or two sentences for the LLM: what the agent must learn.
+        env_cls: the batched environment class.
+        human_reward: the task author's reward function (same contract as candidates).
+        success_threshold: fitness a well-trained policy reaches; what the tests and benchmarks check.
+        budget: default training budget.
+        env_kwargs: keyword arguments for ``env_cls`` (variants are entries with other arguments).
+    """
+
+    name: str
+    goal: str
+    env_cls: type[BatchedEnv]
+    human_reward: RewardFn
+    success_threshold: float
+    budget: Budget = field(default_factory=Budget)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def make_env(
+        self, num_envs: int, device: str | torch.device, reward_fn: RewardFn, seed: int = 0
+    ) -> BatchedEnv:
+        """Build ``num_envs`` batched copies of this task that call ``reward_fn`` every step."""
+        return self.env_cls(
+            num_envs=num_envs, device=device, reward_fn=reward_fn, seed=seed, **self.env_kwargs
+        )
+
+    @property
+    def state_vars(self) -> dict[str, StateVar]:
+        """Named state variables a reward may take, with shapes and units."""
+        return self.env_cls.state_vars()
+
+    @property
+    def fitness_kind(self) -> str:
+        """``success_rate`` or ``episode_length``."""
+        return self.env_cls.fitness_kind
+
+    @cached_property
+    def context_source(self) -> str:
+        """The environment code the LLM reads: the task module up to the human-reward marker."""
+        source = inspect.getsource(sys.modules[self.env_cls.__module__])
+        head, found, _ = source.partition(CONTEXT_END_MARKER)
+        if not found:
+            raise ValueError(f"task module {self.env_cls.__module__} lacks the line {CONTEXT_END_MARKER!r}")
+        return head.rstrip() + "\n"
+
+    @cached_property
+    def human_reward_source(self) -> str:
+        """The human reward as a stand-alone reward file defining ``compute_reward``."""
+        body = inspect.getsource(self.human_reward)
+        body = re.sub(r"^def \w+\(", "def compute_reward(", body, count=1, flags=re.M)
+        return "import torch\n\n\n" + body
+
+    @property
+    def sparse_reward_source(self) -> str:
+        """The sparse reward file (fitness signal only)."""
+        return SPARSE_REWARD_SOURCE
+
+    def describe_state(self) -> str:
+        """One line per state variable: name, shape, meaning."""
+        return "\n".join(
+            f"- {name}: shape (num_envs{''.join(f', {d}' for d in var.shape)}) — {var.doc}"
+            for name, var in self.state_vars.items()
+        )

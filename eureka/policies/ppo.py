@@ -1,0 +1,319 @@
+"""PPO training of a task with a given reward function, through rl_games (a2c_continuous).
+
+Set up the way IsaacGymEnvs drives rl_games: the batched env is registered with ``vecenv.register`` and
+``env_configurations.register`` (gym-named configs would go through Ray), the actor-critic is an ELU MLP with
+normalised inputs, values and advantages, and the learning rate follows the adaptive KL schedule. Per epoch we
+record the task fitness and, per reward component, mean/min/max: the raw material of Eureka's reward reflection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rl_games.common import env_configurations, vecenv
+from rl_games.common.algo_observer import AlgoObserver
+from rl_games.common.gym_compat import gym
+from rl_games.common.ivecenv import IVecEnv
+from rl_games.torch_runner import Runner
+
+from eureka.envs.base import BatchedEnv, Budget, RewardFn
+from eureka.envs.task import Task
+
+ENV_NAME = "eureka"
+VECENV_TYPE = "EUREKA"
+
+
+@dataclass(frozen=True)
+class ComponentStats:
+    """One reward component over one epoch: the mean of per-step batch means, and the extremes."""
+
+    mean: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one PPO epoch measured.
+
+    Attributes:
+        epoch: 1-based epoch number.
+        env_steps: environment transitions so far (all envs).
+        wall_time: seconds since training began.
+        fitness: mean fitness of the episodes that ended this epoch; None if none ended.
+        episodes: episodes that ended this epoch.
+        components: reward component name -> statistics over this epoch's steps.
+    """
+
+    epoch: int
+    env_steps: int
+    wall_time: float
+    fitness: float | None
+    episodes: int
+    components: dict[str, ComponentStats]
+
+
+@dataclass
+class TrainResult:
+    """Outcome of one training run (also written to ``result.json``).
+
+    Attributes:
+        task: task name.
+        seed: random seed.
+        device: torch device trained on.
+        epochs: epochs run.
+        env_steps: environment transitions.
+        wall_time: seconds of training (set-up excluded).
+        history: one record per epoch.
+        checkpoint: path of the final policy checkpoint.
+    """
+
+    task: str
+    seed: int
+    device: str
+    epochs: int
+    env_steps: int
+    wall_time: float
+    history: list[EpochRecord] = field(default_factory=list)
+    checkpoint: str | None = None
+
+    @property
+    def fitness_curve(self) -> list[float | None]:
+        """Per-epoch fitness (None where no episode ended)."""
+        return [r.fitness for r in self.history]
+
+    @property
+    def max_fitness(self) -> float | None:
+        """Best epoch fitness over training: Eureka's selection score."""
+        seen = [f for f in self.fitness_curve if f is not None]
+        return max(seen) if seen else None
+
+    @property
+    def final_fitness(self) -> float | None:
+        """Fitness of the last epoch in which an episode ended."""
+        seen = [f for f in self.fitness_curve if f is not None]
+        return seen[-1] if seen else None
+
+    def first_epoch_reaching(self, threshold: float) -> EpochRecord | None:
+        """The first epoch whose fitness reached ``threshold``, if any."""
+        return next((r for r in self.history if r.fitness is not None and r.fitness >= threshold), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, with the derived scores alongside."""
+        return {**asdict(self), "max_fitness": self.max_fitness, "final_fitness": self.final_fitness}
+
+    def save(self, path: Path) -> None:
+        """Write ``to_json()`` to ``path``."""
+        path.write_text(json.dumps(self.to_json(), indent=1))
+
+
+EpochCallback = Callable[[EpochRecord], None]
+
+
+def _box(width: int, bound: float) -> Any:
+    return gym.spaces.Box(low=-bound, high=bound, shape=(width,), dtype="float32")
+
+
+class _VecEnv(IVecEnv):
+    """rl_games' view of a ``BatchedEnv``."""
+
+    def __init__(self, env: BatchedEnv) -> None:
+        self.env = env
+
+    def step(self, actions: torch.Tensor) -> tuple[Any, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        return self.env.step(actions)
+
+    def reset(self) -> dict[str, torch.Tensor]:
+        return self.env.reset()
+
+    def get_env_info(self) -> dict[str, Any]:
+        return {
+            "observation_space": _box(self.env.obs_dim, math.inf),
+            "action_space": _box(self.env.action_dim, 1.0),
+            "agents": 1,
+            "value_size": 1,
+        }
+
+
+class _Recorder(AlgoObserver):
+    """Turns the env's per-epoch statistics into ``EpochRecord``s, TensorBoard scalars and callbacks."""
+
+    def __init__(self, env: BatchedEnv, on_epoch: EpochCallback | None) -> None:
+        super().__init__()
+        self.env = env
+        self.on_epoch = on_epoch
+        self.history: list[EpochRecord] = []
+        self.start = time.perf_counter()
+
+    def after_init(self, algo: Any) -> None:
+        self.writer = algo.writer
+        self.start = time.perf_counter()
+
+    def after_print_stats(self, frame: int, epoch_num: int, total_time: float) -> None:
+        stats = self.env.pop_stats()
+        episodes = int(stats.episodes.item())
+        steps = max(stats.steps, 1)
+        components = {
+            name: ComponentStats(mean=float(acc[0]) / steps, min=float(acc[1]), max=float(acc[2]))
+            for name, acc in stats.components.items()
+        }
+        record = EpochRecord(
+            epoch=epoch_num,
+            env_steps=frame,
+            wall_time=time.perf_counter() - self.start,
+            fitness=float(stats.fitness_sum.item()) / episodes if episodes else None,
+            episodes=episodes,
+            components=components,
+        )
+        self.history.append(record)
+        if record.fitness is not None:
+            self.writer.add_scalar("fitness/mean", record.fitness, epoch_num)
+        for name, c in components.items():
+            for stat in ("mean", "min", "max"):
+                self.writer.add_scalar(f"reward/{name}/{stat}", getattr(c, stat), epoch_num)
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+
+def rl_games_config(
+    task: Task, budget: Budget, seed: int, device: str, threads: int, out_dir: Path
+) -> dict[str, Any]:
+    """The rl_games parameters for one run (IsaacGymEnvs' PPO defaults, sized by ``budget``)."""
+    return {
+        "seed": seed,
+        "torch_threads": threads,
+        "algo": {"name": "a2c_continuous"},
+        "model": {"name": "continuous_a2c_logstd"},
+        "network": {
+            "name": "actor_critic",
+            "separate": False,
+            "space": {
+                "continuous": {
+                    "mu_activation": "None",
+                    "sigma_activation": "None",
+                    "mu_init": {"name": "default"},
+                    "sigma_init": {"name": "const_initializer", "val": 0},
+                    "fixed_sigma": True,
+                }
+            },
+            "mlp": {"units": list(budget.units), "activation": "elu", "initializer": {"name": "default"}},
+        },
+        "config": {
+            "name": task.name,
+            "env_name": ENV_NAME,
+            "device": device,
+            "multi_gpu": False,
+            "ppo": True,
+            "mixed_precision": False,
+            "normalize_input": True,
+            "normalize_value": True,
+            "normalize_advantage": True,
+            "value_bootstrap": True,
+            "num_actors": budget.num_envs,
+            "reward_shaper": {"scale_value": 1.0},
+            "gamma": budget.gamma,
+            "tau": 0.95,  # GAE lambda
+            "learning_rate": budget.learning_rate,
+            "lr_schedule": "adaptive",
+            "kl_threshold": 0.008,
+            "score_to_win": math.inf,
+            "max_epochs": budget.epochs,
+            "save_best_after": 10**9,  # we keep the final policy only
+            "save_frequency": 0,
+            "grad_norm": 1.0,
+            "entropy_coef": budget.entropy_coef,
+            "truncate_grads": True,
+            "e_clip": 0.2,
+            "horizon_length": budget.horizon,
+            "minibatch_size": budget.minibatch_size,
+            "mini_epochs": budget.mini_epochs,
+            "critic_coef": 2.0,
+            "clip_value": True,
+            "bounds_loss_coef": 0.0001,
+            "torch_compile": False,  # compiling costs ~20 s on CPU and gains nothing at this size
+            "print_stats": True,
+            "train_dir": str(out_dir),
+            "full_experiment_name": "rl_games",
+        },
+    }
+
+
+def train(
+    task: Task,
+    reward_fn: RewardFn,
+    *,
+    out_dir: Path,
+    seed: int = 0,
+    budget: Budget | None = None,
+    device: str = "cpu",
+    threads: int = 1,
+    init_checkpoint: Path | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> TrainResult:
+    """Train a PPO policy on ``task`` with ``reward_fn``; write ``result.json``, ``policy.pth`` and logs.
+
+    Args:
+        task: the task.
+        reward_fn: reward function following the contract of ``eureka.envs.base``.
+        out_dir: run folder (created); rl_games' TensorBoard summaries go to ``out_dir/rl_games/summaries``.
+        seed: seeds torch, the policy and the env.
+        budget: training budget; the task's default if None.
+        device: torch device for simulation and learning, e.g. ``"cpu"`` or ``"cuda:0"``.
+        threads: torch intra-op threads.
+        init_checkpoint: fine-tune from this policy (curriculum) instead of starting from scratch.
+        on_epoch: called after every epoch with its record (progress bars).
+
+    Returns:
+        The training result, also saved as ``out_dir/result.json``.
+
+    Raises:
+        RewardContractError, NonFiniteRewardError: the reward breaks the contract (raised from the first step
+            that shows it).
+    """
+    budget = budget or task.budget
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = task.make_env(budget.num_envs, device, reward_fn, seed)
+    vec_env = _VecEnv(env)
+    # rl_games looks envs up in global registries by name; each training process trains one env at a time.
+    vecenv.register(VECENV_TYPE, lambda config_name, num_actors, **kwargs: vec_env)
+    env_configurations.register(
+        ENV_NAME, {"vecenv_type": VECENV_TYPE, "env_creator": lambda **kwargs: vec_env}
+    )
+
+    recorder = _Recorder(env, on_epoch)
+    runner = Runner(algo_observer=recorder)
+    log_path = out_dir / "train.log"
+    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        runner.load({"params": copy.deepcopy(rl_games_config(task, budget, seed, device, threads, out_dir))})
+        agent = runner.algo_factory.create(runner.algo_name, base_name="run", params=runner.params)
+        if init_checkpoint is not None:
+            agent.restore(str(init_checkpoint), set_epoch=False)
+        start = time.perf_counter()
+        agent.train()
+        wall_time = time.perf_counter() - start
+        checkpoint = out_dir / "policy.pth"
+        agent.save(str(checkpoint.with_suffix("")))  # rl_games appends ".pth"
+    for stale in (out_dir / "rl_games" / "nn").glob("*.pth"):
+        stale.unlink()  # rl_games' own end-of-training copy of the same weights
+
+    result = TrainResult(
+        task=task.name,
+        seed=seed,
+        device=device,
+        epochs=len(recorder.history),
+        env_steps=recorder.history[-1].env_steps if recorder.history else 0,
+        wall_time=wall_time,
+        history=recorder.history,
+        checkpoint=str(checkpoint),
+    )
+    result.save(out_dir / "result.json")
+    return result

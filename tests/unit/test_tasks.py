@@ -1,0 +1,94 @@
+"""The task contract, checked for every registered task."""
+
+import ast
+
+import pytest
+import torch
+
+from eureka.envs import builtin_tasks
+from eureka.envs.task import CONTEXT_END_MARKER
+from eureka.rewards import compile_reward, dry_run
+
+TASKS = builtin_tasks()
+N = 32
+
+
+@pytest.fixture(params=sorted(TASKS))
+def task(request):
+    return TASKS[request.param]
+
+
+def _step(env, steps: int = 5):
+    out = None
+    for _ in range(steps):
+        out = env.step(torch.rand(env.num_envs, env.action_dim, generator=env.generator) * 2 - 1)
+    return out
+
+
+def test_step_shapes_and_state_layout(task):
+    env = task.make_env(N, "cpu", task.human_reward, seed=0)
+    obs, reward, done, info = _step(env)
+    assert obs["obs"].shape == (N, env.obs_dim) and obs["obs"].dtype == torch.float32
+    assert reward.shape == (N,) and torch.isfinite(reward).all()
+    assert done.shape == (N,) and done.dtype == torch.bool
+    assert info["time_outs"].shape == (N,)
+    state = env.state(torch.zeros(N, env.action_dim))
+    assert set(state) == set(task.state_vars)
+    for name, var in task.state_vars.items():
+        assert state[name].shape == (N, *var.shape), name
+    assert "success" in task.state_vars, "the sparse reward reads `success`"
+
+
+def test_human_reward_components_are_named_terms(task):
+    """Human reward = sum of its components; the component names equal the scale names in its source."""
+    env = task.make_env(N, "cpu", task.human_reward, seed=0)
+    state = env.state(torch.zeros(N, env.action_dim))
+    total, components = task.human_reward(**{name: state[name] for name in env.reward_args})
+    torch.testing.assert_close(total, sum(components.values()))
+    scales = next(
+        node.value
+        for node in ast.walk(ast.parse(task.human_reward_source))
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "scales"
+    )
+    assert set(components) == {key.value for key in scales.keys}
+
+
+def test_context_hides_the_human_reward_and_shows_the_physics(task):
+    context = task.context_source
+    assert "human_reward" not in context and CONTEXT_END_MARKER not in context
+    assert "def physics_step" in context and "def state(" in context
+    for name in task.state_vars:
+        assert f'"{name}"' in context, name
+
+
+def test_human_and_sparse_sources_stand_alone(task):
+    for source in (task.human_reward_source, task.sparse_reward_source):
+        fn = compile_reward(source, task)
+        components = dry_run(fn, task)
+        assert components
+
+
+def test_seeded_and_reproducible(task):
+    def rollout(seed):
+        env = task.make_env(N, "cpu", task.human_reward, seed=seed)
+        torch.manual_seed(123)
+        rewards = [env.step(torch.rand(N, env.action_dim) * 2 - 1)[1] for _ in range(10)]
+        return torch.stack(rewards)
+
+    torch.testing.assert_close(rollout(1), rollout(1))
+    assert not torch.equal(rollout(1), rollout(2))
+
+
+def test_episodes_auto_reset_at_the_time_limit(task):
+    env = task.make_env(4, "cpu", task.human_reward, seed=0)
+    for _ in range(env.max_episode_steps):
+        _, _, done, _ = env.step(torch.zeros(4, env.action_dim))
+    assert env.pop_stats().episodes >= 4  # every env ended at least one episode
+    assert (env.progress < env.max_episode_steps).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda(task):
+    env = task.make_env(N, "cuda", task.human_reward, seed=0)
+    obs, reward, _, _ = _step(env)
+    assert obs["obs"].is_cuda and reward.is_cuda

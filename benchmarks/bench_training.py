@@ -46,9 +46,7 @@ def main() -> None:
     names = sorted(tasks) if args.tasks == "all" else args.tasks.split(",")
     threads = len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {threads} threads, torch {torch.__version__}\n"
-    )
+    print(f"machine: {platform.processor() or platform.machine()}, {threads} threads, torch {torch.__version__}\n")
 
     print("| task | physics steps/s (4096 envs) | env steps/s with human reward |")
     print("|---|---|---|")
@@ -58,18 +56,14 @@ def main() -> None:
     if args.sim_only:
         return
 
-    print(
-        "\n| task | reward | threshold | max fitness | reached at epoch | wall s to threshold | PPO steps/s |"
-    )
+    print("\n| task | reward | threshold | max fitness | reached at epoch | wall s to threshold | PPO steps/s |")
     print("|---|---|---|---|---|---|---|")
     for name in names:
         task = tasks[name]
         for label, source in (("human", task.human_reward_source), ("sparse", task.sparse_reward_source)):
             for seed in range(args.seeds):
                 with tempfile.TemporaryDirectory() as tmp:
-                    result = train(
-                        task, compile_reward(source, task), out_dir=Path(tmp), seed=seed, threads=threads
-                    )
+                    result = train(task, compile_reward(source, task), out_dir=Path(tmp), seed=seed, threads=threads)
                 hit = result.first_epoch_reaching(task.success_threshold)
                 best = "-" if result.max_fitness is None else f"{result.max_fitness:.3g}"
                 print(

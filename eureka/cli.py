@@ -17,9 +17,7 @@ from eureka.policies import EpochRecord
 from eureka.policies import train as train_policy
 from eureka.rewards import load_reward
 
-app = typer.Typer(
-    help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.", no_args_is_help=True
-)
+app = typer.Typer(help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -48,9 +46,7 @@ def tasks() -> None:
 @app.command()
 def train(
     task: Annotated[str, typer.Option(help="Task name (see `eureka tasks`).")],
-    reward: Annotated[
-        str, typer.Option(help="'human', 'sparse' or a reward file defining compute_reward.")
-    ] = "human",
+    reward: Annotated[str, typer.Option(help="'human', 'sparse' or a reward file defining compute_reward.")] = "human",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     epochs: Annotated[int | None, typer.Option(help="PPO epochs [default: the task's budget].")] = None,
     num_envs: Annotated[int | None, typer.Option(help="Parallel envs [default: the task's budget].")] = None,

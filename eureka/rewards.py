@@ -57,13 +57,9 @@ def compile_reward(source: str, task: Task, filename: str = "<reward>") -> Rewar
         raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
     namespace: dict[str, object] = {"torch": torch, "math": math, "__name__": "eureka_reward"}
     try:
-        exec(
-            compile(tree, filename, "exec"), namespace
-        )  # trusted files only; candidates go through the sandbox
+        exec(compile(tree, filename, "exec"), namespace)  # trusted files only; candidates go through the sandbox
     except Exception as exc:
-        raise RewardContractError(
-            f"{filename}: running the module body failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise RewardContractError(f"{filename}: running the module body failed: {type(exc).__name__}: {exc}") from exc
     fn = namespace[ENTRY_POINT]
     if not callable(fn):
         raise RewardContractError(f"{filename}: {ENTRY_POINT!r} is not a function")

@@ -37,15 +37,11 @@ class AcrobotEnv(BatchedEnv):
     @classmethod
     def state_vars(cls) -> dict[str, StateVar]:
         return {
-            "joint_angles": StateVar(
-                (2,), "shoulder and elbow angles, rad, in [-pi, pi) (0, 0 = hanging down)"
-            ),
+            "joint_angles": StateVar((2,), "shoulder and elbow angles, rad, in [-pi, pi) (0, 0 = hanging down)"),
             "joint_velocities": StateVar((2,), "shoulder and elbow angular velocities, rad/s"),
             "tip_height": StateVar((), "height of the tip above the pivot, m, in [-2, 2]; the goal is > 1"),
             "torque": StateVar((), "elbow torque, N m, in [-1, 1]"),
-            "success": StateVar(
-                (), "1.0 when the tip is above the goal line (this ends the episode), else 0.0"
-            ),
+            "success": StateVar((), "1.0 when the tip is above the goal line (this ends the episode), else 0.0"),
         }
 
     def reset_idx(self, env_ids: torch.Tensor) -> None:

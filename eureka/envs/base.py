@@ -212,9 +212,7 @@ class BatchedEnv(ABC):
         terminated = self.terminated(state)
         time_outs = (self.progress >= self.max_episode_steps) & ~terminated
         done = terminated | time_outs
-        episode_fitness = (
-            self.progress.float() if self.fitness_kind == "episode_length" else self.success(state)
-        )
+        episode_fitness = self.progress.float() if self.fitness_kind == "episode_length" else self.success(state)
         self.stats.fitness_sum += (episode_fitness * done).sum()
         self.stats.episodes += done.sum()
         done_ids = done.nonzero(as_tuple=False).squeeze(-1)
@@ -294,9 +292,7 @@ def call_reward(
         )
     total, components = out
     if not isinstance(components, dict) or not components:
-        raise RewardContractError(
-            "the second return value must be a non-empty dict of named reward components"
-        )
+        raise RewardContractError("the second return value must be a non-empty dict of named reward components")
     for name, value in (("total reward", total), *components.items()):
         if not isinstance(value, torch.Tensor):
             raise RewardContractError(f"{name!r} must be a torch.Tensor, got {type(value).__name__}")

@@ -33,13 +33,9 @@ class CartpoleEnv(BatchedEnv):
     @classmethod
     def state_vars(cls) -> dict[str, StateVar]:
         return {
-            "cart_position": StateVar(
-                (), "cart position along the track, m (0 = centre; the track ends at +-2.4)"
-            ),
+            "cart_position": StateVar((), "cart position along the track, m (0 = centre; the track ends at +-2.4)"),
             "cart_velocity": StateVar((), "cart velocity, m/s"),
-            "pole_angle": StateVar(
-                (), "pole angle from vertical, rad (0 = upright; the pole falls at +-0.21)"
-            ),
+            "pole_angle": StateVar((), "pole angle from vertical, rad (0 = upright; the pole falls at +-0.21)"),
             "pole_angular_velocity": StateVar((), "pole angular velocity, rad/s"),
             "action": StateVar((1,), "applied force divided by 10 N, in [-1, 1]"),
             "success": StateVar((), "1.0 while the pole is up and the cart on the track, else 0.0"),
@@ -55,9 +51,7 @@ class CartpoleEnv(BatchedEnv):
         total_mass = CART_MASS + POLE_MASS
         pole_mass_length = POLE_MASS * POLE_HALF_LENGTH
         temp = (force + pole_mass_length * theta_dot**2 * sin) / total_mass
-        theta_acc = (GRAVITY * sin - cos * temp) / (
-            POLE_HALF_LENGTH * (4.0 / 3.0 - POLE_MASS * cos**2 / total_mass)
-        )
+        theta_acc = (GRAVITY * sin - cos * temp) / (POLE_HALF_LENGTH * (4.0 / 3.0 - POLE_MASS * cos**2 / total_mass))
         x_acc = temp - pole_mass_length * theta_acc * cos / total_mass
         self.s = torch.stack(
             (x + DT * x_dot, x_dot + DT * x_acc, theta + DT * theta_dot, theta_dot + DT * theta_acc), dim=1

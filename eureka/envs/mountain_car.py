@@ -28,28 +28,20 @@ class MountainCarEnv(BatchedEnv):
     @classmethod
     def state_vars(cls) -> dict[str, StateVar]:
         return {
-            "position": StateVar(
-                (), "car position, in [-1.2, 0.6]; valley floor near -0.52, goal at >= 0.45"
-            ),
+            "position": StateVar((), "car position, in [-1.2, 0.6]; valley floor near -0.52, goal at >= 0.45"),
             "velocity": StateVar((), "car velocity per step, in [-0.07, 0.07]"),
             "height": StateVar((), "height of the car on the hill, sin(3 * position), in [-1, 1]"),
             "throttle": StateVar((), "engine throttle, in [-1, 1]"),
-            "success": StateVar(
-                (), "1.0 when the car has reached the goal (this ends the episode), else 0.0"
-            ),
+            "success": StateVar((), "1.0 when the car has reached the goal (this ends the episode), else 0.0"),
         }
 
     def reset_idx(self, env_ids: torch.Tensor) -> None:
         n = len(env_ids)
-        self.s[env_ids] = torch.cat(
-            (self.rand(n, -0.6, -0.4, 1), torch.zeros(n, 1, device=self.device)), dim=1
-        )
+        self.s[env_ids] = torch.cat((self.rand(n, -0.6, -0.4, 1), torch.zeros(n, 1, device=self.device)), dim=1)
 
     def physics_step(self, actions: torch.Tensor) -> None:
         position, velocity = self.s.unbind(1)
-        velocity = (velocity + actions[:, 0] * POWER - GRAVITY * torch.cos(3 * position)).clamp(
-            -MAX_SPEED, MAX_SPEED
-        )
+        velocity = (velocity + actions[:, 0] * POWER - GRAVITY * torch.cos(3 * position)).clamp(-MAX_SPEED, MAX_SPEED)
         position = (position + velocity).clamp(MIN_POSITION, MAX_POSITION)
         # The left wall is inelastic: hitting it stops the car.
         velocity = torch.where((position == MIN_POSITION) & (velocity < 0), 0.0, velocity)

@@ -30,9 +30,7 @@ class PendulumEnv(BatchedEnv):
     @classmethod
     def state_vars(cls) -> dict[str, StateVar]:
         return {
-            "pole_angle": StateVar(
-                (), "pendulum angle from upright, rad, wrapped to [-pi, pi) (0 = inverted)"
-            ),
+            "pole_angle": StateVar((), "pendulum angle from upright, rad, wrapped to [-pi, pi) (0 = inverted)"),
             "pole_angular_velocity": StateVar((), "angular velocity, rad/s, within [-8, 8]"),
             "torque": StateVar((), "applied motor torque, N m, within [-2, 2]"),
             "success": StateVar((), "1.0 while within 0.2 rad of upright and slower than 1 rad/s, else 0.0"),

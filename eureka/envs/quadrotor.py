@@ -41,12 +41,8 @@ class QuadrotorEnv(BatchedEnv):
             "pitch": StateVar((), "pitch angle, rad, wrapped to [-pi, pi) (0 = level; crash beyond +-pi/2)"),
             "pitch_rate": StateVar((), "pitch angular velocity, rad/s"),
             "target": StateVar((2,), "target position (x, z), m"),
-            "rotor_thrusts": StateVar(
-                (2,), "left and right rotor thrust, N, each in [0, 9.81]; 4.905 each hovers"
-            ),
-            "success": StateVar(
-                (), "1.0 while within 0.1 m of the target and slower than 0.25 m/s, else 0.0"
-            ),
+            "rotor_thrusts": StateVar((2,), "left and right rotor thrust, N, each in [0, 9.81]; 4.905 each hovers"),
+            "success": StateVar((), "1.0 while within 0.1 m of the target and slower than 0.25 m/s, else 0.0"),
         }
 
     def reset_idx(self, env_ids: torch.Tensor) -> None:

@@ -75,9 +75,7 @@ class ReacherEnv(BatchedEnv):
     def _fingertip(self) -> tuple[torch.Tensor, torch.Tensor]:
         q1, q2, dq1, dq2 = self.s[:, :4].unbind(1)
         a1, a12 = q1, q1 + q2
-        tip = LINK_LENGTH * torch.stack(
-            (torch.cos(a1) + torch.cos(a12), torch.sin(a1) + torch.sin(a12)), dim=1
-        )
+        tip = LINK_LENGTH * torch.stack((torch.cos(a1) + torch.cos(a12), torch.sin(a1) + torch.sin(a12)), dim=1)
         tip_vel = LINK_LENGTH * torch.stack(
             (
                 -torch.sin(a1) * dq1 - torch.sin(a12) * (dq1 + dq2),
@@ -104,9 +102,7 @@ class ReacherEnv(BatchedEnv):
         tip, _ = self._fingertip()
         q = self.s[:, 0:2]
         # 10: cos q (2), sin q (2), joint velocities (2), target (2), target - fingertip (2)
-        return torch.cat(
-            (torch.cos(q), torch.sin(q), self.s[:, 2:4], self.s[:, 4:6], self.s[:, 4:6] - tip), dim=1
-        )
+        return torch.cat((torch.cos(q), torch.sin(q), self.s[:, 2:4], self.s[:, 4:6], self.s[:, 4:6] - tip), dim=1)
 
     def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
         return torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)

@@ -14,9 +14,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=cartpole.CartpoleEnv,
             human_reward=cartpole.human_reward,
             success_threshold=475.0,
-            budget=Budget(
-                num_envs=512, epochs=60, horizon=16, minibatch_size=8192, mini_epochs=8, units=(32, 32)
-            ),
+            budget=Budget(num_envs=512, epochs=60, horizon=16, minibatch_size=8192, mini_epochs=8, units=(32, 32)),
         ),
         Task(
             name="pendulum",

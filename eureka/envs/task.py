@@ -48,13 +48,9 @@ class Task:
     budget: Budget = field(default_factory=Budget)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
-    def make_env(
-        self, num_envs: int, device: str | torch.device, reward_fn: RewardFn, seed: int = 0
-    ) -> BatchedEnv:
+    def make_env(self, num_envs: int, device: str | torch.device, reward_fn: RewardFn, seed: int = 0) -> BatchedEnv:
         """Build ``num_envs`` batched copies of this task that call ``reward_fn`` every step."""
-        return self.env_cls(
-            num_envs=num_envs, device=device, reward_fn=reward_fn, seed=seed, **self.env_kwargs
-        )
+        return self.env_cls(num_envs=num_envs, device=device, reward_fn=reward_fn, seed=seed, **self.env_kwargs)
 
     @property
     def state_vars(self) -> dict[str, StateVar]:

@@ -184,9 +184,7 @@ class _Recorder(AlgoObserver):
             self.on_epoch(record)
 
 
-def rl_games_config(
-    task: Task, budget: Budget, seed: int, device: str, threads: int, out_dir: Path
-) -> dict[str, Any]:
+def rl_games_config(task: Task, budget: Budget, seed: int, device: str, threads: int, out_dir: Path) -> dict[str, Any]:
     """The rl_games parameters for one run (IsaacGymEnvs' PPO defaults, sized by ``budget``)."""
     return {
         "seed": seed,
@@ -285,9 +283,7 @@ def train(
     vec_env = _VecEnv(env)
     # rl_games looks envs up in global registries by name; each training process trains one env at a time.
     vecenv.register(VECENV_TYPE, lambda config_name, num_actors, **kwargs: vec_env)
-    env_configurations.register(
-        ENV_NAME, {"vecenv_type": VECENV_TYPE, "env_creator": lambda **kwargs: vec_env}
-    )
+    env_configurations.register(ENV_NAME, {"vecenv_type": VECENV_TYPE, "env_creator": lambda **kwargs: vec_env})
 
     recorder = _Recorder(env, on_epoch)
     runner = Runner(algo_observer=recorder)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +14,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from eureka.envs import RewardContractError, builtin_tasks, get_task
-from eureka.envs.base import NonFiniteRewardError
-from eureka.policies import EpochRecord
-from eureka.policies import train as train_policy
-from eureka.rewards import load_reward
+from eureka.rewards import reward_source
+from eureka.sandbox.backends import SandboxUnavailable, get_backend
+from eureka.sandbox.protocol import Job, read_progress
 
 app = typer.Typer(help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.", no_args_is_help=True)
 console = Console()
@@ -52,22 +53,43 @@ def train(
     num_envs: Annotated[int | None, typer.Option(help="Parallel envs [default: the task's budget].")] = None,
     device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, cuda:1, ...")] = "cpu",
     threads: Annotated[int | None, typer.Option(help="Torch threads [default: all usable cores].")] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder [default: runs/train/<task>-<reward>-s<seed>].")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: runs/train/<task>-<reward>-s<seed>].")] = (
+        None
+    ),
     checkpoint: Annotated[Path | None, typer.Option(help="Fine-tune from this policy checkpoint.")] = None,
+    sandbox: Annotated[str, typer.Option(help="Sandbox backend: process (bubblewrap) or docker.")] = "process",
+    timeout: Annotated[float, typer.Option(help="Wall-clock limit of the job, seconds.")] = Job.model_fields[
+        "timeout_s"
+    ].default,
+    memory_mb: Annotated[int, typer.Option(help="Memory limit of the job, MiB.")] = Job.model_fields[
+        "memory_mb"
+    ].default,
+    unsafe_no_sandbox: Annotated[
+        bool, typer.Option("--unsafe-no-sandbox", help="Run without bubblewrap where it cannot start (rlimits only).")
+    ] = False,
 ) -> None:
-    """Train a PPO policy on a task with a reward; save the checkpoint and result.json."""
+    """Train a PPO policy on a task with a reward, inside the sandbox; save the checkpoint and result.json."""
     try:
         spec = get_task(task)
-    except KeyError as exc:
+        source, label = reward_source(spec, reward)
+        backend = get_backend(sandbox, unsafe_no_sandbox)
+    except (KeyError, RewardContractError, SandboxUnavailable) as exc:
         raise _fail(exc.args[0]) from None
     budget = spec.budget.resized(epochs=epochs, num_envs=num_envs)
-    try:
-        reward_fn, label = load_reward(spec, reward, device)
-    except RewardContractError as exc:
-        raise _fail(f"the reward {reward!r} is not usable: {exc}") from None
     out_dir = out or Path("runs") / "train" / f"{task}-{Path(label).stem}-s{seed}"
+    job = Job(
+        job_id=out_dir.name,
+        task=task,
+        reward_code=source,
+        seed=seed,
+        epochs=budget.epochs,
+        num_envs=budget.num_envs,
+        device=device,
+        threads=threads or default_threads(),
+        timeout_s=timeout,
+        memory_mb=memory_mb,
+        init_checkpoint=str(checkpoint.resolve()) if checkpoint else None,
+    )
 
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -79,33 +101,23 @@ def train(
         console=console,
     )
     bar = progress.add_task(f"{task} · {Path(label).stem}", total=budget.epochs, fps="-", fitness="-")
+    with progress, ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(backend.run, job, out_dir)
+        seen = 0
+        while not running.done() or seen < len(read_progress(out_dir)):
+            for line in read_progress(out_dir, seen):
+                seen += 1
+                fitness = "-" if line.fitness is None else f"{line.fitness:.3g}"
+                fps = f"{line.env_steps / max(line.wall_time, 1e-9):,.0f}"
+                progress.update(bar, completed=line.epoch, fps=fps, fitness=fitness)
+            time.sleep(0.2)
+        result = running.result()
 
-    def on_epoch(record: EpochRecord) -> None:
-        fitness = "-" if record.fitness is None else f"{record.fitness:.3g}"
-        fps = f"{record.env_steps / max(record.wall_time, 1e-9):,.0f}"
-        progress.update(bar, completed=record.epoch, fps=fps, fitness=fitness)
-
-    try:
-        with progress:
-            result = train_policy(
-                spec,
-                reward_fn,
-                out_dir=out_dir,
-                seed=seed,
-                budget=budget,
-                device=device,
-                threads=threads or default_threads(),
-                init_checkpoint=checkpoint,
-                on_epoch=on_epoch,
-            )
-    except (RewardContractError, NonFiniteRewardError) as exc:
-        raise _fail(f"training stopped: the reward broke its contract: {exc}") from None
-
-    reached = result.first_epoch_reaching(spec.success_threshold)
+    if not result.ok:
+        raise _fail(f"the reward {label!r} failed ({result.status}): {result.error}")
     console.print(
         f"[bold]{task}[/] with the {label} reward: max fitness {result.max_fitness}, final fitness "
         f"{result.final_fitness} ({spec.fitness_kind}; success at {spec.success_threshold:g}), "
         f"{result.env_steps:,} env steps in {result.wall_time:.1f} s"
-        + (f"; threshold reached at epoch {reached.epoch} ({reached.wall_time:.1f} s)" if reached else "")
     )
     console.print(f"result: {out_dir / 'result.json'}  checkpoint: {result.checkpoint}")

@@ -1,21 +1,20 @@
 """Reward sources: the built-in ``human`` and ``sparse`` rewards of a task, or a reward file, compiled and checked.
 
 A reward source is Python text defining ``compute_reward`` (the contract in ``eureka.envs.base``). Loading it
-checks, in order: it parses, it defines ``compute_reward``, every parameter is a state variable of the task, and a
-dry run on a few real env steps returns finite tensors of the right shapes. Each failure is a
-``RewardContractError`` whose message names the problem in one paragraph.
+checks, in order: it compiles under the sandbox's RestrictedPython policy, it defines ``compute_reward``, every
+parameter is a state variable of the task, and a dry run on a few real env steps returns finite tensors of the
+right shapes. Contract failures are ``RewardContractError``s whose message names the problem in one paragraph.
 """
 
 from __future__ import annotations
 
-import ast
-import math
 from pathlib import Path
 
 import torch
 
-from eureka.envs.base import NonFiniteRewardError, RewardContractError, RewardFn, reward_parameters
+from eureka.envs.base import RewardContractError, RewardFn, reward_parameters
 from eureka.envs.task import Task
+from eureka.sandbox.policy import FILENAME, PolicyViolation, compile_candidate
 
 ENTRY_POINT = "compute_reward"
 DRY_RUN_ENVS = 16
@@ -41,56 +40,56 @@ def reward_source(task: Task, spec: str) -> tuple[str, str]:
         ) from exc
 
 
-def compile_reward(source: str, task: Task, filename: str = "<reward>") -> RewardFn:
-    """Compile ``source`` and return its ``compute_reward``, with its parameters checked against the task.
+def compile_reward(source: str, task: Task, filename: str = FILENAME) -> RewardFn:
+    """Compile ``source`` under the reward policy and return its ``compute_reward``, parameters checked.
 
     Raises:
-        RewardContractError: syntax error, no ``compute_reward``, or a parameter the task does not expose.
+        RewardContractError: syntax error, a construct the policy refuses, no ``compute_reward``, or a parameter
+            the task does not expose.
     """
     try:
-        tree = ast.parse(source, filename=filename)
+        namespace = compile_candidate(source, filename)
     except SyntaxError as exc:
-        raise RewardContractError(
-            f"{filename}, line {exc.lineno}: the reward does not parse: {exc.msg}: {(exc.text or '').strip()!r}"
-        ) from exc
-    if not any(isinstance(node, ast.FunctionDef) and node.name == ENTRY_POINT for node in tree.body):
-        raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
-    namespace: dict[str, object] = {"torch": torch, "math": math, "__name__": "eureka_reward"}
-    try:
-        exec(compile(tree, filename, "exec"), namespace)  # trusted files only; candidates go through the sandbox
-    except Exception as exc:
-        raise RewardContractError(f"{filename}: running the module body failed: {type(exc).__name__}: {exc}") from exc
-    fn = namespace[ENTRY_POINT]
+        detail = "; ".join(exc.args[0]) if exc.args and isinstance(exc.args[0], tuple) else str(exc)
+        raise RewardContractError(f"{filename}: {detail}") from None
+    except PolicyViolation as exc:
+        raise RewardContractError(f"{filename}: the module body was refused: {exc}") from None
+    fn = namespace.get(ENTRY_POINT)
     if not callable(fn):
-        raise RewardContractError(f"{filename}: {ENTRY_POINT!r} is not a function")
+        raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
     reward_parameters(fn, task.state_vars)
     return fn
 
 
 def dry_run(fn: RewardFn, task: Task, device: str = "cpu") -> dict[str, torch.Tensor]:
-    """Step a small batch of the task with random actions and ``fn`` as reward; return the last components.
+    """Step a small batch of the task with random actions and ``fn`` as reward; return the mean components.
 
     Raises:
-        RewardContractError: bad return type, shape or dtype, non-finite values, or an exception in ``fn``.
+        RewardContractError: bad return type, shape or dtype.
+        NonFiniteRewardError: NaN or inf in the reward.
+        Exception: whatever ``fn`` itself raised.
     """
+    env = task.make_env(DRY_RUN_ENVS, device, fn, seed=0)
+    generator = torch.Generator(device=device).manual_seed(0)
+    for _ in range(DRY_RUN_STEPS):
+        actions = torch.rand(DRY_RUN_ENVS, env.action_dim, generator=generator, device=device) * 2 - 1
+        env.step(actions)
+    return {name: acc[0] / DRY_RUN_STEPS for name, acc in env.pop_stats().components.items()}
+
+
+def load_reward(task: Task, spec: str, device: str = "cpu") -> tuple[RewardFn, str]:
+    """Resolve, compile and dry-run a reward in this process; return it with its label.
+
+    For trusted code (the built-in rewards, tests, benchmarks); candidates run in ``eureka.sandbox``.
+    """
+    source, label = reward_source(task, spec)
+    fn = compile_reward(source, task, filename=label)
     try:
-        env = task.make_env(DRY_RUN_ENVS, device, fn, seed=0)
-        generator = torch.Generator(device=device).manual_seed(0)
-        for _ in range(DRY_RUN_STEPS):
-            actions = torch.rand(DRY_RUN_ENVS, env.action_dim, generator=generator, device=device) * 2 - 1
-            env.step(actions)
-    except (RewardContractError, NonFiniteRewardError) as exc:
+        dry_run(fn, task, device)
+    except RewardContractError as exc:
         raise RewardContractError(f"dry run on {DRY_RUN_ENVS} envs: {exc}") from exc
     except Exception as exc:
         raise RewardContractError(
             f"dry run on {DRY_RUN_ENVS} envs: compute_reward raised {type(exc).__name__}: {exc}"
         ) from exc
-    return {name: acc[0] for name, acc in env.pop_stats().components.items()}
-
-
-def load_reward(task: Task, spec: str, device: str = "cpu") -> tuple[RewardFn, str]:
-    """Resolve, compile and dry-run a reward; return it with its label."""
-    source, label = reward_source(task, spec)
-    fn = compile_reward(source, task, filename=label)
-    dry_run(fn, task, device)
     return fn, label

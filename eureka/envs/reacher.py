@@ -2,7 +2,7 @@
 
 Two rigid links with point masses at their ends, torque-driven shoulder and elbow, viscous joint friction, no
 gravity (the arm moves in a horizontal plane). Full rigid-body dynamics (mass matrix and Coriolis terms),
-semi-implicit Euler at 0.02 s. Episodes last 150 steps (3 s); success is ending within 5 cm of the target.
+semi-implicit Euler at 0.02 s. Episodes last 150 steps (3 s); success is ending within 10 cm of the target, stopped.
 """
 
 import torch
@@ -11,11 +11,12 @@ from eureka.envs.base import BatchedEnv, StateVar, wrap_angle
 
 LINK_LENGTH = 0.5  # m, both links
 LINK_MASS = 1.0  # kg, point mass at the end of each link
-DAMPING = 0.5  # N m s/rad, joint friction
+DAMPING = 1.0  # N m s/rad, joint friction
 MAX_TORQUE = 5.0  # N m at action +-1
 MAX_SPEED = 10.0  # rad/s, joint speed limit
 DT = 0.02  # s per control step
-TARGET_RADIUS = 0.05  # m
+TARGET_RADIUS = 0.1  # m
+STOP_SPEED = 0.2  # m/s; the fingertip counts as stopped below this
 TARGET_MIN_DISTANCE = 0.2  # m from the shoulder; targets lie in the reachable annulus
 TARGET_MAX_DISTANCE = 0.95  # m
 
@@ -37,7 +38,7 @@ class ReacherEnv(BatchedEnv):
             "fingertip_velocity": StateVar((2,), "fingertip velocity (x, y), m/s"),
             "target": StateVar((2,), "target position (x, y), m, 0.2 to 0.95 m from the shoulder"),
             "torques": StateVar((2,), "applied joint torques, N m, each in [-5, 5]"),
-            "success": StateVar((), "1.0 while the fingertip is within 5 cm of the target, else 0.0"),
+            "success": StateVar((), "1.0 while the fingertip is within 10 cm of the target and slower than 0.2 m/s"),
         }
 
     def reset_idx(self, env_ids: torch.Tensor) -> None:
@@ -95,7 +96,7 @@ class ReacherEnv(BatchedEnv):
             "fingertip_velocity": tip_vel,
             "target": target,
             "torques": MAX_TORQUE * actions,
-            "success": ((tip - target).norm(dim=1) < TARGET_RADIUS).float(),
+            "success": (((tip - target).norm(dim=1) < TARGET_RADIUS) & (tip_vel.norm(dim=1) < STOP_SPEED)).float(),
         }
 
     def observations(self) -> torch.Tensor:
@@ -118,11 +119,11 @@ def human_reward(
     fingertip: torch.Tensor, fingertip_velocity: torch.Tensor, target: torch.Tensor, torques: torch.Tensor
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Distance cost plus a sharp bonus for being on target, with light speed and effort costs."""
-    scales = {"distance": -1.0, "on_target": 1.0, "speed": -0.05, "effort": -0.002}
+    scales = {"distance": -1.0, "on_target": 2.0, "speed": -0.1, "effort": -0.005}
     distance = (fingertip - target).norm(dim=1)
     terms = {
         "distance": distance,
-        "on_target": torch.exp(-((distance / 0.03) ** 2)),
+        "on_target": torch.exp(-((distance / 0.1) ** 2)),
         "speed": (fingertip_velocity**2).sum(dim=1),
         "effort": (torques**2).sum(dim=1),
     }

@@ -22,7 +22,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=pendulum.PendulumEnv,
             human_reward=pendulum.human_reward,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=150, horizon=32),
+            budget=Budget(num_envs=1024, epochs=80, horizon=32),
         ),
         Task(
             name="acrobot",
@@ -30,7 +30,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=acrobot.AcrobotEnv,
             human_reward=acrobot.human_reward,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=150, horizon=32),
+            budget=Budget(num_envs=1024, epochs=40, horizon=32),
         ),
         Task(
             name="mountain_car",
@@ -38,7 +38,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=mountain_car.MountainCarEnv,
             human_reward=mountain_car.human_reward,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=150, horizon=32),
+            budget=Budget(num_envs=1024, epochs=60, horizon=32),
         ),
         Task(
             name="quadrotor",
@@ -46,7 +46,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=quadrotor.QuadrotorEnv,
             human_reward=quadrotor.human_reward,
             success_threshold=0.8,
-            budget=Budget(num_envs=1024, epochs=200, horizon=32, units=(128, 64)),
+            budget=Budget(num_envs=1024, epochs=60, horizon=32, units=(128, 64)),
         ),
         Task(
             name="reacher",
@@ -54,7 +54,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=reacher.ReacherEnv,
             human_reward=reacher.human_reward,
             success_threshold=0.8,
-            budget=Budget(num_envs=1024, epochs=200, horizon=32, units=(128, 64)),
+            budget=Budget(num_envs=1024, epochs=100, horizon=32, units=(128, 64)),
         ),
     ]
     return {task.name: task for task in tasks}

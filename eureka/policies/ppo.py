@@ -168,7 +168,7 @@ class _Recorder(AlgoObserver):
         }
         record = EpochRecord(
             epoch=epoch_num,
-            env_steps=frame,
+            env_steps=self.env.total_steps * self.env.num_envs,
             wall_time=time.perf_counter() - self.start,
             fitness=float(stats.fitness_sum.item()) / episodes if episodes else None,
             episodes=episodes,

@@ -31,7 +31,7 @@ def test_good_file_loads(tmp_path):
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("def compute_reward(pole_angle):\n    return pole_angle +\n", "line 2: the reward does not parse"),
+        ("def compute_reward(pole_angle):\n    return pole_angle +\n", "Line 2: SyntaxError: invalid syntax"),
         (
             "def reward(pole_angle):\n    return pole_angle, {}\n",
             "no top-level function named 'compute_reward'",

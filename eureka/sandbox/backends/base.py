@@ -1,0 +1,70 @@
+"""What every sandbox backend shares: the interface, the job folder set-up and reading back the outcome."""
+
+from __future__ import annotations
+
+import signal
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Result, Status, write_model
+
+#: The worker's stdout and stderr, kept in the job folder.
+WORKER_LOG = "worker.log"
+LOG_TAIL_CHARS = 1500
+
+
+class SandboxUnavailable(RuntimeError):
+    """The backend cannot isolate code on this machine; the message says why and what to do."""
+
+
+class SandboxBackend(ABC):
+    """Runs a Job in isolation and returns its Result; never raises because of what the candidate did."""
+
+    #: registry name (``--sandbox NAME``)
+    name: str
+
+    @abstractmethod
+    def check_available(self) -> None:
+        """Raise SandboxUnavailable, with the reason and the remedy, if this backend cannot run here."""
+
+    @abstractmethod
+    def run(self, job: Job, job_dir: Path) -> Result:
+        """Run ``job`` with ``job_dir`` as its only writable folder; block until it ends."""
+
+
+def prepare_job_dir(job: Job, job_dir: Path) -> Path:
+    """Create the job folder with ``job.json`` in it, dropping a stale result; return the absolute path."""
+    job_dir = job_dir.resolve()
+    job_dir.mkdir(parents=True, exist_ok=True)
+    (job_dir / RESULT_FILE).unlink(missing_ok=True)
+    write_model(job_dir / JOB_FILE, job)
+    return job_dir
+
+
+def outcome(job: Job, job_dir: Path, returncode: int | None, timed_out: bool, wall_time: float) -> Result:
+    """The worker's own Result if it wrote one; otherwise one that says how the worker was stopped.
+
+    Args:
+        returncode: the worker's exit status (negative: killed by that signal; 137: SIGKILL in a container).
+        timed_out: the backend killed it at its wall-clock limit.
+    """
+    path = job_dir / RESULT_FILE
+    if path.exists() and not timed_out:
+        result = Result.model_validate_json(path.read_text())
+        if result.job_id == job.job_id:
+            return result
+    log = job_dir / WORKER_LOG
+    tail = log.read_text(errors="replace")[-LOG_TAIL_CHARS:].strip() if log.exists() else ""
+    killed_by = -returncode if returncode is not None and returncode < 0 else None
+    if timed_out or killed_by == signal.SIGXCPU:
+        status, error = Status.TIMEOUT, f"stopped after its {job.timeout_s:g} s limit"
+    elif returncode == 137 or "MemoryError" in tail or "can't allocate memory" in tail:
+        status, error = Status.MEMORY, f"ran out of its {job.memory_mb} MiB memory limit"
+    else:
+        how = f"signal {signal.Signals(killed_by).name}" if killed_by else f"exit status {returncode}"
+        status, error = Status.KILLED, f"the sandboxed worker died ({how}) without a result"
+    if tail and status is not Status.TIMEOUT:
+        error += f"; its last output:\n{tail}"
+    result = Result(job_id=job.job_id, status=status, error=error, wall_time=wall_time)
+    write_model(path, result)
+    return result

@@ -1,0 +1,156 @@
+"""The default backend: the worker in a bubblewrap sandbox, as a local process.
+
+Layers (DESIGN.md, "Sandbox"): every namespace unshared (no network, own PID tree, own IPC/UTS), all capabilities
+dropped, a read-only view of only what Python and torch need (``/usr``, ``/etc`` with the password hashes masked,
+the Python installation and virtual environment, the ``eureka`` package), an empty ``/tmp``, the job folder as the
+only writable path, a clean environment. Inside, the worker adds rlimits and a seccomp filter before it touches the
+candidate. A wall-clock timeout kills the whole process group; the PID namespace takes every descendant with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import eureka
+from eureka.sandbox.backends.base import WORKER_LOG, SandboxBackend, SandboxUnavailable, outcome, prepare_job_dir
+from eureka.sandbox.protocol import Job, Result
+
+TMP_BYTES = 256 << 20
+MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
+UNSAFE_FLAG = "--unsafe-no-sandbox"
+
+
+def _python_roots() -> list[str]:
+    """Folders the worker's Python needs to read: the installation, the venv, import paths, this package."""
+    roots = {sys.base_prefix, sys.prefix, str(Path(eureka.__file__).resolve().parent)}
+    roots.update(p for p in sys.path if p and os.path.isdir(p))
+    roots.add(str(Path(sys.executable).resolve().parent))
+    # Drop folders inside others (bwrap would mount them twice) and the ones /usr already covers.
+    kept = sorted(r for r in roots if not r.startswith("/usr/"))
+    return [r for r in kept if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in kept)]
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in MASKED_FILES:
+        if os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", path]
+    return args
+
+
+def _gpu_mounts(device: str) -> list[str]:
+    """NVIDIA device nodes for a CUDA job (the executor has picked the GPU through CUDA_VISIBLE_DEVICES)."""
+    if not device.startswith("cuda"):
+        return []
+    nodes = sorted(str(p) for p in Path("/dev").glob("nvidia*"))
+    args = [arg for node in nodes for arg in ("--dev-bind", node, node)]
+    if os.path.isdir("/proc/driver/nvidia"):
+        args += ["--ro-bind", "/proc/driver/nvidia", "/proc/driver/nvidia"]
+    return args
+
+
+def bwrap_command(job: Job, job_dir: Path) -> list[str]:
+    """The full bubblewrap command line that runs the worker on ``job_dir``."""
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    args += _system_mounts()
+    for root in _python_roots():
+        args += ["--ro-bind", root, root]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    args += _gpu_mounts(job.device)
+    if job.init_checkpoint:
+        args += ["--ro-bind", job.init_checkpoint, job.init_checkpoint]
+    args += ["--bind", str(job_dir), str(job_dir), "--chdir", str(job_dir)]
+    args += ["--clearenv", "--setenv", "HOME", str(job_dir), "--setenv", "PATH", "/usr/bin:/bin"]
+    args += ["--setenv", "OMP_NUM_THREADS", str(job.threads), "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        args += ["--setenv", "CUDA_VISIBLE_DEVICES", os.environ["CUDA_VISIBLE_DEVICES"]]
+    return [*args, "--", sys.executable, "-m", "eureka.sandbox.worker", str(job_dir)]
+
+
+@functools.cache
+def _bwrap_problem() -> str | None:
+    """Why bubblewrap cannot start a sandbox here, or None if it can (probed once per process)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed; on Debian/Ubuntu: apt-get install bubblewrap"
+    probe = subprocess.run(
+        ["bwrap", "--unshare-all", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--", "true"],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode != 0:
+        return (
+            f"bubblewrap cannot create a sandbox here ({probe.stderr.strip() or probe.returncode}); unprivileged "
+            "user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1, or an AppArmor policy)"
+        )
+    return None
+
+
+class ProcessBackend(SandboxBackend):
+    """bubblewrap + rlimits + seccomp around a local worker process.
+
+    Args:
+        unsafe_no_sandbox: run the worker without bubblewrap (rlimits and seccomp still apply). Only for machines
+            where bwrap cannot start and the user accepts running untrusted code.
+    """
+
+    name = "process"
+
+    def __init__(self, unsafe_no_sandbox: bool = False) -> None:
+        self.unsafe_no_sandbox = unsafe_no_sandbox
+
+    def check_available(self) -> None:
+        problem = None if self.unsafe_no_sandbox else _bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(
+                f"{problem}. Refusing to run LLM-written reward code without isolation; pass {UNSAFE_FLAG} to "
+                "run it anyway (rlimits and seccomp only), or use --sandbox docker."
+            )
+
+    def command(self, job: Job, job_dir: Path) -> list[str]:
+        """The command that runs the worker, sandboxed unless unsafe mode was asked for."""
+        if self.unsafe_no_sandbox:
+            return [sys.executable, "-m", "eureka.sandbox.worker", str(job_dir)]
+        return bwrap_command(job, job_dir)
+
+    def run(self, job: Job, job_dir: Path) -> Result:
+        self.check_available()
+        job_dir = prepare_job_dir(job, job_dir)
+        start = time.perf_counter()
+        timed_out = False
+        with (job_dir / WORKER_LOG).open("wb") as log:
+            proc = subprocess.Popen(
+                self.command(job, job_dir),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, killed whole on timeout
+                env={**os.environ, "OMP_NUM_THREADS": str(job.threads)},
+            )
+            try:
+                proc.wait(timeout=job.timeout_s)  # the whole job, start-up included
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_group(proc)
+        return outcome(job, job_dir, proc.returncode, timed_out, time.perf_counter() - start)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the worker's process group (a no-op once it has exited) and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

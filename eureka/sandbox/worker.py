@@ -1,0 +1,171 @@
+"""Runs one Job inside a sandbox: ``python -m eureka.sandbox.worker JOB_DIR``.
+
+Order matters: the process first limits itself (address space, CPU time, file size, no core dumps), imports what
+it needs, then installs a seccomp filter (no sockets, no exec, no ptrace, no new processes; threads still work),
+and only then compiles the candidate under the RestrictedPython policy, dry-runs it and trains. Every way the
+candidate can fail ends in a ``Result`` with its status and a short error that points at the candidate's own lines.
+"""
+
+from __future__ import annotations
+
+import errno
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from eureka.envs import get_task
+from eureka.envs.base import NonFiniteRewardError, RewardContractError
+from eureka.policies import EpochRecord, TrainResult, train
+from eureka.rewards import compile_reward, dry_run
+from eureka.sandbox.policy import FILENAME, PolicyViolation
+from eureka.sandbox.protocol import (
+    JOB_FILE,
+    PROGRESS_FILE,
+    RESULT_FILE,
+    TRAIN_DIR,
+    ComponentSummary,
+    Job,
+    Progress,
+    Result,
+    Status,
+    write_model,
+)
+
+MAX_FILE_BYTES = 2 << 30  # checkpoints and logs stay far below this
+CLONE_THREAD = 0x00010000
+#: syscalls refused with EPERM once the candidate may run
+DENIED_SYSCALLS = ("socket", "socketpair", "connect", "bind", "listen", "ptrace", "execve", "execveat", "fork", "vfork")
+MAX_ERROR_CHARS = 2000
+
+
+def limit_resources(job: Job) -> None:
+    """Address space, CPU seconds (all threads), file size and core dumps, for this process and its threads."""
+    memory = job.memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = int(job.timeout_s * max(job.threads, 1)) + 30
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def install_seccomp() -> None:
+    """Refuse network, exec, ptrace and process creation; thread creation (clone with CLONE_THREAD) stays."""
+    import pyseccomp as seccomp
+
+    denied = seccomp.ERRNO(errno.EPERM)
+    syscall_filter = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for name in DENIED_SYSCALLS:
+        syscall_filter.add_rule(denied, name)
+    # clone3 passes its flags in memory, out of seccomp's sight: ENOSYS makes glibc fall back to clone.
+    syscall_filter.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    syscall_filter.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+    syscall_filter.load()
+
+
+def candidate_error(exc: BaseException, source: str) -> str:
+    """The exception with the traceback trimmed to the candidate's own frames (with their source lines)."""
+    lines = source.splitlines()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == FILENAME]
+    trace = [
+        f'  File "{FILENAME}", line {f.lineno}, in {f.name}\n    {lines[f.lineno - 1].strip()}'
+        for f in frames[-4:]
+        if f.lineno and 0 < f.lineno <= len(lines)
+    ]
+    head = ["Traceback (candidate code only):", *trace] if trace else []
+    message = f"{type(exc).__name__}: {exc}"
+    text = "\n".join([*head, message])
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    return text[: MAX_ERROR_CHARS // 2] + "\n...\n" + text[-MAX_ERROR_CHARS // 2 :]
+
+
+def _is_memory_error(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or "can't allocate memory" in str(exc) or "out of memory" in str(exc)
+
+
+def classify(exc: BaseException) -> Status:
+    """The status a candidate's exception ends its job with."""
+    if isinstance(exc, RewardContractError | PolicyViolation):
+        return Status.INVALID
+    if isinstance(exc, NonFiniteRewardError):
+        return Status.NONFINITE_REWARD
+    if _is_memory_error(exc):
+        return Status.MEMORY
+    return Status.RUNTIME_ERROR
+
+
+def result_from_training(job: Job, trained: TrainResult, wall_time: float) -> Result:
+    """The Result of a finished training run."""
+    return Result(
+        job_id=job.job_id,
+        status=Status.OK,
+        fitness_curve=trained.fitness_curve,
+        max_fitness=trained.max_fitness,
+        final_fitness=trained.final_fitness,
+        components=[
+            {name: ComponentSummary(mean=c.mean, min=c.min, max=c.max) for name, c in r.components.items()}
+            for r in trained.history
+        ],
+        env_steps=trained.env_steps,
+        wall_time=wall_time,
+        checkpoint=trained.checkpoint,
+    )
+
+
+def run_job(job_dir: Path) -> Result:
+    """Check and train the job in ``job_dir``; return its Result (also what ``main`` writes)."""
+    start = time.perf_counter()
+    job = Job.model_validate_json((job_dir / JOB_FILE).read_text())
+    task = get_task(job.task)
+    progress = (job_dir / PROGRESS_FILE).open("a", buffering=1)
+
+    def on_epoch(record: EpochRecord) -> None:
+        line = Progress(
+            epoch=record.epoch, fitness=record.fitness, env_steps=record.env_steps, wall_time=record.wall_time
+        )
+        progress.write(line.model_dump_json() + "\n")
+
+    try:
+        fn = compile_reward(job.reward_code, task, FILENAME)
+        dry_run(fn, task, job.device)
+        if job.check_only:
+            return Result(job_id=job.job_id, status=Status.OK, wall_time=time.perf_counter() - start)
+        trained = train(
+            task,
+            fn,
+            out_dir=job_dir / TRAIN_DIR,
+            seed=job.seed,
+            budget=task.budget.resized(epochs=job.epochs, num_envs=job.num_envs),
+            device=job.device,
+            threads=job.threads,
+            init_checkpoint=Path(job.init_checkpoint) if job.init_checkpoint else None,
+            on_epoch=on_epoch,
+        )
+    except Exception as exc:  # every failure of the candidate becomes a status, never a crash of the run
+        return Result(
+            job_id=job.job_id,
+            status=classify(exc),
+            error=candidate_error(exc, job.reward_code),
+            wall_time=time.perf_counter() - start,
+        )
+    finally:
+        progress.close()
+    return result_from_training(job, trained, time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point inside the sandbox. Exit 0 when a Result was written, whatever its status."""
+    job_dir = Path((argv or sys.argv[1:])[0]).resolve()
+    job = Job.model_validate_json((job_dir / JOB_FILE).read_text())
+    limit_resources(job)
+    import torch  # noqa: F401 - load torch and its thread pools before the filter refuses anything
+
+    install_seccomp()
+    write_model(job_dir / RESULT_FILE, run_job(job_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+# expect: timeout
+for _ in range(10**12):
+    pass
+
+
+def compute_reward(pole_angle):
+    return pole_angle * 0, {'zero': pole_angle * 0}

@@ -1,0 +1,6 @@
+# expect: invalid
+def compute_reward(pole_angle):
+    x = torch.float32.to_complex().is_signed
+    y = math.pi.hex
+    z = [].copy.__self__
+    return pole_angle * 0, {'zero': pole_angle * 0}

@@ -1,0 +1,9 @@
+# expect: runtime_error
+calls = [0]
+
+
+def compute_reward(pole_angle):
+    calls[0] = calls[0] + 1
+    if calls[0] == 1000:
+        raise ValueError('step 1000 reached')
+    return pole_angle * 0, {'zero': pole_angle * 0}

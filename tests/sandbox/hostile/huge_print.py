@@ -1,0 +1,5 @@
+# expect: memory
+def compute_reward(pole_angle):
+    while True:
+        print('x' * 10**6)
+    return pole_angle * 0, {'zero': pole_angle * 0}

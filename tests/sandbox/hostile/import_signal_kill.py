@@ -1,0 +1,5 @@
+# expect: invalid
+import os, signal
+def compute_reward(pole_angle):
+    os.kill(1, signal.SIGKILL)
+    return pole_angle * 0, {'zero': pole_angle * 0}

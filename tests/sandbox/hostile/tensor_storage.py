@@ -1,0 +1,4 @@
+# expect: invalid
+def compute_reward(pole_angle):
+    s = pole_angle.storage()
+    return pole_angle * 0, {'zero': pole_angle * 0}

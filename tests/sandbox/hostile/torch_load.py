@@ -1,0 +1,4 @@
+# expect: invalid
+def compute_reward(pole_angle):
+    x = torch.load('/etc/passwd')
+    return pole_angle * 0, {'zero': pole_angle * 0}

@@ -1,0 +1,5 @@
+# expect: invalid
+def compute_reward(pole_angle):
+    p = torch.multiprocessing.Process(target=print)
+    p.start()
+    return pole_angle * 0, {'zero': pole_angle * 0}

@@ -10,7 +10,19 @@ TORCH := torch==2.13.0
 
 install: $(STAMP)
 
+# Debian packages: the process sandbox needs bubblewrap and libseccomp; the docker-backend tests need a
+# Docker-compatible engine built without a registry (podman + runc, debootstrap). Installed when missing and we may.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RUN_PACKAGES := bubblewrap libseccomp2
+TEST_PACKAGES := $(RUN_PACKAGES) podman runc debootstrap
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; } || \
+		echo "warning: could not install $$missing; see README (sandbox)"
+endef
+
 $(STAMP): pyproject.toml Makefile
+	$(call apt_install,$(RUN_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -20,6 +32,7 @@ demo: install
 	$(BIN)/eureka train --task cartpole --reward human
 
 test: install
+	$(call apt_install,$(TEST_PACKAGES))
 	$(BIN)/ruff check eureka tests benchmarks
 	$(BIN)/ruff format --check eureka tests benchmarks
 	$(BIN)/pytest
@@ -33,6 +46,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_sandbox.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -71,13 +71,15 @@ class MountainCarEnv(BatchedEnv):
 
 
 def human_reward(
-    velocity: torch.Tensor, height: torch.Tensor, throttle: torch.Tensor, success: torch.Tensor
+    velocity: torch.Tensor, throttle: torch.Tensor, success: torch.Tensor
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Reward mechanical energy (the car must build it up to escape), a goal bonus, and a small effort cost."""
-    scales = {"energy": 1.0, "goal": 10.0, "effort": -0.01}
-    # Energy per unit mass in the simulator's units: kinetic v^2 / 2 plus the potential of its gravity term,
-    # normalised so the top speed alone gives ~1; kept <= 0 on the way so that finishing early pays.
-    energy = (0.5 * velocity**2 + 0.0025 / 3.0 * height) / (0.5 * 0.07**2)
-    terms = {"energy": energy - 2.0, "goal": success, "effort": throttle**2}
+    """Every step costs (finishing pays), speed earns some of it back (escaping needs momentum), goal bonus."""
+    scales = {"step": -1.0, "speed": 1.0, "goal": 10.0, "effort": -0.0005}
+    terms = {
+        "step": torch.ones_like(velocity),
+        "speed": velocity.abs() / 0.07,  # in [0, 1]: the step cost is never fully repaid, so lingering never pays
+        "goal": success,
+        "effort": throttle**2,
+    }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components

@@ -22,7 +22,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=pendulum.PendulumEnv,
             human_reward=pendulum.human_reward,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=80, horizon=32),
+            budget=Budget(num_envs=1024, epochs=100, horizon=32),
         ),
         Task(
             name="acrobot",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eureka.envs import get_task
-from eureka.sandbox.backends import ProcessBackend
+from eureka.sandbox.backends import DockerBackend, ProcessBackend
 from eureka.sandbox.protocol import Job, Status
 
 pytestmark = pytest.mark.slow
@@ -65,9 +65,9 @@ class Listener:
         self.server.close()
 
 
-@pytest.fixture(scope="module", params=["process"])
+@pytest.fixture(scope="module", params=["process", "docker"])
 def corpus_run(request, tmp_path_factory):
-    backend = {"process": ProcessBackend}[request.param]()
+    backend = ProcessBackend() if request.param == "process" else request.getfixturevalue("docker_backend")
     root = tmp_path_factory.mktemp(f"corpus-{request.param}")
     for path, text in CANARIES.items():
         path.write_text(text)
@@ -82,7 +82,7 @@ def corpus_run(request, tmp_path_factory):
         alone = backend.run(corpus_job("good_alone", good_code, epochs=10), root / "good_alone")
     finally:
         listener.close()
-    yield {"results": results, "alone": alone, "listener": listener, "backend": request.param}
+    yield {"results": results, "alone": alone, "listener": listener, "backend": backend}
     for path in CANARIES:
         path.unlink(missing_ok=True)
 
@@ -107,6 +107,9 @@ def test_nothing_escaped(corpus_run):
     assert corpus_run["listener"].connections == 0
     leftover = subprocess.run(["pgrep", "-f", "eureka.sandbox.worker"], capture_output=True, text=True).stdout
     assert leftover.strip() == "", f"stray worker processes: {leftover}"
+    backend = corpus_run["backend"]
+    if isinstance(backend, DockerBackend):
+        assert backend._client().containers.list(all=True) == [], "every container is removed"
 
 
 def test_good_candidate_alongside_is_unaffected(corpus_run):

@@ -3,10 +3,14 @@
 from collections.abc import Callable
 
 from eureka.sandbox.backends.base import SandboxBackend, SandboxUnavailable
+from eureka.sandbox.backends.docker import DockerBackend
 from eureka.sandbox.backends.process import ProcessBackend
 
 #: name -> factory taking ``unsafe_no_sandbox`` (only the process backend can run without isolation)
-BACKENDS: dict[str, Callable[[bool], SandboxBackend]] = {"process": ProcessBackend}
+BACKENDS: dict[str, Callable[[bool], SandboxBackend]] = {
+    "process": ProcessBackend,
+    "docker": lambda unsafe_no_sandbox: DockerBackend(),
+}
 
 
 def get_backend(name: str, unsafe_no_sandbox: bool = False) -> SandboxBackend:
@@ -22,4 +26,4 @@ def get_backend(name: str, unsafe_no_sandbox: bool = False) -> SandboxBackend:
     return backend
 
 
-__all__ = ["BACKENDS", "ProcessBackend", "SandboxBackend", "SandboxUnavailable", "get_backend"]
+__all__ = ["BACKENDS", "DockerBackend", "ProcessBackend", "SandboxBackend", "SandboxUnavailable", "get_backend"]

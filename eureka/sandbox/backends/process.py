@@ -65,9 +65,10 @@ def bwrap_command(job: Job, job_dir: Path) -> list[str]:
     """The full bubblewrap command line that runs the worker on ``job_dir``."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += _system_mounts()
+    # Later mounts cover earlier ones: the empty /tmp first, so that a venv or job folder under /tmp stays visible.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for root in _python_roots():
         args += ["--ro-bind", root, root]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     args += _gpu_mounts(job.device)
     if job.init_checkpoint:
         args += ["--ro-bind", job.init_checkpoint, job.init_checkpoint]

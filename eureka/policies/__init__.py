@@ -1,5 +1,18 @@
-"""PPO training (rl_games) of a task with a reward function."""
+"""PPO training (rl_games) of a task with a reward function.
 
-from eureka.policies.ppo import ComponentStats, EpochRecord, TrainResult, train
+``train`` is imported on first use: rl_games takes seconds to import, and the records are needed without it.
+"""
+
+from typing import Any
+
+from eureka.policies.records import ComponentStats, EpochRecord, TrainResult
 
 __all__ = ["ComponentStats", "EpochRecord", "TrainResult", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "train":
+        from eureka.policies.ppo import train
+
+        return train
+    raise AttributeError(name)

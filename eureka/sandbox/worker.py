@@ -17,7 +17,7 @@ from pathlib import Path
 
 from eureka.envs import get_task
 from eureka.envs.base import NonFiniteRewardError, RewardContractError
-from eureka.policies import EpochRecord, TrainResult, train
+from eureka.policies.records import EpochRecord, TrainResult
 from eureka.rewards import compile_reward, dry_run
 from eureka.sandbox.policy import FILENAME, PolicyViolation
 from eureka.sandbox.protocol import (
@@ -132,6 +132,8 @@ def run_job(job_dir: Path) -> Result:
         dry_run(fn, task, job.device)
         if job.check_only:
             return Result(job_id=job.job_id, status=Status.OK, wall_time=time.perf_counter() - start)
+        from eureka.policies.ppo import train  # rl_games costs seconds to import; checks never need it
+
         trained = train(
             task,
             fn,

@@ -37,9 +37,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _podman(*args: str, **kwargs) -> subprocess.CompletedProcess:
+def _podman(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
-    return subprocess.run(["podman", *args], env=env, check=True, **kwargs)
+    return subprocess.run(["podman", *args], env=env, check=check, **kwargs)
 
 
 def _start_podman_service(socket: Path) -> subprocess.Popen:

@@ -121,3 +121,68 @@ def train(
         f"{result.env_steps:,} env steps in {result.wall_time:.1f} s"
     )
     console.print(f"result: {out_dir / 'result.json'}  checkpoint: {result.checkpoint}")
+
+
+llm_app = typer.Typer(help="The embedded local model server, and checks of any configured model.", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+
+
+@llm_app.command("status")
+def llm_status() -> None:
+    """Say whether a detached local model server is running, and where the model file is."""
+    from eureka.agent.local_llm import MODEL_FILE, cache_dir, running_server
+
+    info = running_server()
+    model = cache_dir() / "models" / MODEL_FILE
+    console.print(f"model file: {model} ({'assembled' if model.exists() else 'not assembled yet'})")
+    console.print(f"server: {info.base_url} (pid {info.pid})" if info else "server: not running")
+
+
+@llm_app.command("serve")
+def llm_serve(threads: Annotated[int | None, typer.Option(help="CPU threads [default: all].")] = None) -> None:
+    """Start the local model server in the background; later runs use it until `eureka llm stop`."""
+    from eureka.agent.local_llm import LocalModelError, running_server, start_server
+
+    info = running_server()
+    if info is None:
+        try:
+            info = start_server(threads=threads, detached=True)
+        except LocalModelError as exc:
+            raise _fail(str(exc)) from None
+    console.print(f"serving {info.model} at {info.base_url} (pid {info.pid})")
+
+
+@llm_app.command("stop")
+def llm_stop() -> None:
+    """Stop the background local model server."""
+    from eureka.agent.local_llm import stop_server
+
+    info = stop_server()
+    console.print(f"stopped pid {info.pid}" if info else "no server was running")
+
+
+@llm_app.command("ping")
+def llm_ping(
+    provider: Annotated[str, typer.Option(help="local, openai or compatible.")] = "local",
+    base_url: Annotated[str | None, typer.Option(help="API root for provider 'compatible'.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+) -> None:
+    """Send one short request to a model and report the reply, its tokens and its time (or why it failed)."""
+    from eureka.agent.llm import LLMConfig, LLMError, UsageLog, chat_model, explain
+
+    try:
+        config = LLMConfig(provider=provider, base_url=base_url, model=model, max_tokens=32, max_retries=1)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    usage = UsageLog()
+    try:
+        reply = chat_model(config, usage).invoke("Reply with one word: ready?")
+    except LLMError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:
+        raise _fail(str(explain(exc, config))) from None
+    call = usage.calls[-1]
+    console.print(
+        f"{reply.content.strip()!r} ({call.prompt_tokens} prompt + {call.completion_tokens} completion tokens, "
+        f"{call.seconds:.1f} s)"
+    )

@@ -126,7 +126,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(threads: int | None = None, detached: bool = False, cache: bool = True) -> ServerInfo:
+def start_server(
+    threads: int | None = None, detached: bool = False, cache: bool = True, port: int | None = None
+) -> ServerInfo:
     """Assemble the model if needed and start a server on a free loopback port; wait until it answers.
 
     Args:
@@ -134,6 +136,7 @@ def start_server(threads: int | None = None, detached: bool = False, cache: bool
         detached: survive this process (``eureka llm serve``); otherwise the server exits with this process, even
             when it is killed with SIGKILL (a watchdog in the server polls its parent).
         cache: keep the KV states of earlier prompts, so k samples of one prompt evaluate it once.
+        port: listen here instead of on a free port (a restarted server keeps its address).
 
     Raises:
         LocalModelError: llama-cpp-python is missing, or the server did not come up (its last output included).
@@ -143,7 +146,7 @@ def start_server(threads: int | None = None, detached: bool = False, cache: bool
         raise LocalModelError(
             "llama-cpp-python's server is not installed; install the local extra: pip install 'eureka[local]'"
         )
-    port = _free_port()
+    port = port or _free_port()
     threads = threads or len(os.sched_getaffinity(0))
     log_path = cache_dir() / f"llm-server-{port}.log"
     command = [
@@ -167,6 +170,11 @@ def start_server(threads: int | None = None, detached: bool = False, cache: bool
     else:
         _MANAGED.append(proc)
     return info
+
+
+def server_process(info: ServerInfo) -> subprocess.Popen | None:
+    """The process of a server this process started for itself (to stop or kill it)."""
+    return next((p for p in _MANAGED if p.pid == info.pid), None)
 
 
 #: servers this process started for itself; stopped at exit (their watchdog covers SIGKILL)

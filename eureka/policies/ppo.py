@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from rl_games.common import env_configurations, vecenv
 from rl_games.common.algo_observer import AlgoObserver
@@ -194,6 +196,11 @@ def train(
     """
     budget = budget or task.budget
     out_dir.mkdir(parents=True, exist_ok=True)
+    # rl_games seeds only when the seed is truthy (`if self.seed:`), so seed 0 would leave the policy's
+    # initialisation and minibatch order to chance: seed every generator here.
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     env = task.make_env(budget.num_envs, device, reward_fn, seed)
     vec_env = _VecEnv(env)
     # rl_games looks envs up in global registries by name; each training process trains one env at a time.

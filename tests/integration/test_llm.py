@@ -1,0 +1,113 @@
+"""The embedded model, for real: a llama-cpp-python server on loopback with the pinned Qwen2.5-Coder GGUF."""
+
+import ast
+import threading
+import time
+
+import pytest
+
+from eureka.agent.llm import LLMConfig, LLMError, UsageLog, chat_model, explain
+from eureka.agent.local_llm import MODEL_SHA256, LocalModelError, assemble_model, server_process, start_server
+from eureka.agent.messages import extract_python, task_messages
+from eureka.envs import get_task
+from eureka.rewards import compile_reward
+
+pytestmark = pytest.mark.slow
+
+
+def _compatible(info, **overrides) -> LLMConfig:
+    return LLMConfig(provider="compatible", base_url=info.base_url, model=info.model, **overrides)
+
+
+@pytest.fixture(scope="module")
+def server():
+    return start_server()
+
+
+def test_model_file_is_the_pinned_one():
+    path = assemble_model()
+    assert path.stat().st_size == 1_117_320_768
+    assert path.with_suffix(".sha256").read_text().strip() == MODEL_SHA256
+
+
+def test_a_corrupt_model_is_refused(tmp_path, monkeypatch):
+    """A part with one flipped byte gives an assembled file whose hash is refused, both hashes named."""
+    import eureka.agent.local_llm as local_llm
+
+    real_part = local_llm._part
+
+    def corrupt(index):
+        path = real_part(index)
+        if index != 22:
+            return path
+        bad = tmp_path / "part22.bin"
+        data = bytearray(path.read_bytes())
+        data[0] ^= 0xFF
+        bad.write_bytes(bytes(data))
+        return bad
+
+    monkeypatch.setattr(local_llm, "_part", corrupt)
+    with pytest.raises(LocalModelError, match=f"expected 1117320768 bytes with SHA-256 {MODEL_SHA256}, got"):
+        assemble_model(tmp_path / "model.gguf")
+    assert not (tmp_path / "model.gguf").exists()
+
+
+def test_round_trip_records_usage(server):
+    usage = UsageLog()
+    reply = chat_model(_compatible(server, max_tokens=48), usage).invoke("def add(a, b):")
+    assert reply.content.strip()
+    assert usage.calls[0].prompt_tokens > 0 and usage.calls[0].completion_tokens > 0
+
+
+def test_k_samples_differ_at_temperature_one(server):
+    model = chat_model(_compatible(server, temperature=1.0, max_tokens=40))
+    replies = model.batch(["Name a random animal and describe it in one sentence."] * 3, {"max_concurrency": 1})
+    assert len({r.content for r in replies}) >= 2
+
+
+def test_writes_an_extractable_reward_for_cartpole(server):
+    """The real model, the real prompt: the reply holds a code block that parses (it may still be wrong)."""
+    task = get_task("cartpole")
+    reply = chat_model(_compatible(server, temperature=0.2, max_tokens=400)).invoke(task_messages(task))
+    code = extract_python(reply.content)
+    assert code is not None and "compute_reward" in code
+    ast.parse(code)
+    try:
+        compile_reward(code, task)
+    except Exception as exc:  # a 1.5B model's reward can break the contract; that is what repair is for
+        print(f"the sample does not compile under the policy: {exc}")
+
+
+def test_server_killed_mid_call_is_retried(server):
+    """The request in flight dies with its server; the client retries until a new server on the port answers."""
+    info = start_server(cache=False)
+    usage = UsageLog()
+    model = chat_model(_compatible(info, max_tokens=200, max_retries=8, timeout_s=60), usage)
+
+    def kill_and_restart():
+        time.sleep(1.0)  # the request is being served
+        server_process(info).kill()
+        start_server(cache=False, port=info.port)
+
+    restarter = threading.Thread(target=kill_and_restart)
+    restarter.start()
+    reply = model.invoke("Write a long poem about the sea.")
+    restarter.join()
+    assert reply.content.strip()
+
+
+def test_bad_base_url_is_a_clear_error():
+    config = LLMConfig(provider="compatible", base_url="http://127.0.0.1:9/v1", model="m", max_retries=1)
+    with pytest.raises(Exception) as info:
+        chat_model(config).invoke("hi")
+    message = str(explain(info.value, config))
+    assert message.startswith("cannot reach http://127.0.0.1:9/v1 after 1 retries")
+    assert "Traceback" not in message
+
+
+def test_missing_key_and_missing_base_url_are_clear(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(LLMError, match=r"needs an API key in \$OPENAI_API_KEY"):
+        chat_model(LLMConfig(provider="openai"))
+    with pytest.raises(LLMError, match="needs both base_url"):
+        chat_model(LLMConfig(provider="compatible"))

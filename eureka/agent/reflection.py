@@ -1,0 +1,79 @@
+"""Reward reflection: what a training run measured, as text for the model (the paper's feedback loop)."""
+
+from __future__ import annotations
+
+from eureka.agent.prompts import render, template
+from eureka.envs.task import Task
+from eureka.sandbox.protocol import Result
+
+#: values shown per curve; the paper samples about ten checkpoints over training
+POINTS = 10
+#: a component whose range over training is below this share of its magnitude "hardly changes"
+FLAT_SHARE = 0.01
+#: a component whose mean magnitude is this many times the next largest "dominates"
+DOMINANT_RATIO = 10.0
+
+
+def sample(values: list[float], points: int = POINTS) -> list[float]:
+    """At most ``points`` values, evenly spread, the last one included."""
+    if len(values) <= points:
+        return values
+    step = (len(values) - 1) / (points - 1)
+    return [values[round(i * step)] for i in range(points)]
+
+
+def _fmt(values: list[float | None]) -> str:
+    return "[" + ", ".join("-" if v is None else f"{v:.3g}" for v in values) + "]"
+
+
+def statistics_text(result: Result, task: Task) -> str:
+    """The fitness curve and each component's sampled means with their max/mean/min over training."""
+    fitness = sample(result.fitness_curve)
+    seen = [f for f in result.fitness_curve if f is not None]
+    lines = [f"fitness: {_fmt(fitness)}, max {max(seen):.3g}" if seen else "fitness: no episode ended"]
+    for name in result.components[0] if result.components else {}:
+        means = [epoch[name].mean for epoch in result.components if name in epoch]
+        highs = [epoch[name].max for epoch in result.components if name in epoch]
+        lows = [epoch[name].min for epoch in result.components if name in epoch]
+        lines.append(
+            f"{name}: {_fmt(sample(means))}, max {max(highs):.3g}, mean {sum(means) / len(means):.3g}, "
+            f"min {min(lows):.3g}"
+        )
+    return "\n".join(lines)
+
+
+def diagnostics(result: Result, task: Task) -> list[str]:
+    """Plain findings about the run: flat components, a dominating component, fitness near zero."""
+    findings = []
+    seen = [f for f in result.fitness_curve if f is not None]
+    if not seen or max(seen) <= 0.05 * task.success_threshold:
+        findings.append("the fitness stayed near zero")
+    magnitudes = {}
+    for name in result.components[0] if result.components else {}:
+        means = [epoch[name].mean for epoch in result.components if name in epoch]
+        magnitudes[name] = sum(abs(m) for m in means) / len(means)
+        if max(means) - min(means) <= FLAT_SHARE * max(magnitudes[name], 1e-8):
+            findings.append(f"component {name!r} hardly changed during training")
+    ranked = sorted(magnitudes.items(), key=lambda item: item[1], reverse=True)
+    if len(ranked) >= 2 and ranked[0][1] > DOMINANT_RATIO * max(ranked[1][1], 1e-8):
+        findings.append(f"component {ranked[0][0]!r} is more than {DOMINANT_RATIO:g}x larger than every other")
+    return findings
+
+
+def reflection(result: Result, code: str, task: Task, feedback: list[str] | None = None) -> str:
+    """The full reflection prompt for a trained candidate, with findings and any extra feedback appended."""
+    findings = diagnostics(result, task)
+    tips = template("tips")
+    if findings:
+        tips += "In this run: " + "; ".join(findings) + ".\n"
+    for text in feedback or []:
+        tips += f"\n{text.strip()}\n"
+    return render(
+        "reflection",
+        points=str(min(POINTS, len(result.fitness_curve))),
+        fitness_kind=task.fitness_kind.replace("_", " "),
+        threshold=f"{task.success_threshold:g}",
+        code=code.strip(),
+        statistics=statistics_text(result, task),
+        tips=tips,
+    )

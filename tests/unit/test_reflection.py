@@ -1,0 +1,51 @@
+"""Reward reflection text from a training result."""
+
+from eureka.agent.reflection import diagnostics, reflection, sample, statistics_text
+from eureka.envs import get_task
+from eureka.sandbox.protocol import ComponentSummary, Result, Status
+
+TASK = get_task("cartpole")
+
+
+def _result(fitness, components):
+    epochs = len(fitness)
+    return Result(
+        job_id="c",
+        status=Status.OK,
+        fitness_curve=fitness,
+        max_fitness=max((f for f in fitness if f is not None), default=None),
+        components=[
+            {name: ComponentSummary(mean=v[i], min=v[i] - 1, max=v[i] + 1) for name, v in components.items()}
+            for i in range(epochs)
+        ],
+    )
+
+
+def test_sample_spreads_and_keeps_the_last():
+    assert sample(list(range(100)), 10) == [0, 11, 22, 33, 44, 55, 66, 77, 88, 99]
+    assert sample([1, 2], 10) == [1, 2]
+
+
+def test_statistics_lists_fitness_and_every_component():
+    result = _result([None, 10.0, 50.0], {"upright": [0.1, 0.5, 0.9], "calm": [-1.0, -0.5, -0.2]})
+    text = statistics_text(result, TASK)
+    assert text.splitlines()[0] == "fitness: [-, 10, 50], max 50"
+    assert "upright: [0.1, 0.5, 0.9], max 1.9, mean 0.5, min -0.9" in text
+    assert "calm: [-1, -0.5, -0.2]" in text
+
+
+def test_diagnostics_find_flat_dominant_and_failed():
+    result = _result([0.0, 1.0, 2.0], {"big": [500.0, 400.0, 300.0], "flat": [1.0, 1.0, 1.0], "small": [2, 3, 4]})
+    findings = diagnostics(result, TASK)
+    assert "the fitness stayed near zero" in findings
+    assert "component 'flat' hardly changed during training" in findings
+    assert any("'big' is more than 10x larger" in f for f in findings)
+
+
+def test_reflection_carries_code_numbers_findings_and_feedback():
+    result = _result([100.0, 480.0], {"upright": [0.2, 0.9], "calm": [-0.1, -0.05]})
+    text = reflection(result, "def compute_reward(pole_angle): ...", TASK, feedback=["The cart drifts right."])
+    assert "def compute_reward(pole_angle): ..." in text
+    assert "fitness: [100, 480], max 480" in text and "475 counts as solved" in text
+    assert "The cart drifts right." in text
+    assert "stayed near zero" not in text

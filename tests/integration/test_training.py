@@ -12,7 +12,9 @@ from eureka.rewards import compile_reward
 
 TASKS = builtin_tasks()
 THREADS = len(os.sched_getaffinity(0))
-SPARSE_GAP_TASKS = ["pendulum", "mountain_car", "quadrotor", "reacher"]  # acrobot: random swinging finds the line
+# Where the sparse reward fails on every seed we tried. On the pendulum and the acrobot it sometimes finds the
+# swing-up by chance (seed- and thread-count-dependent; see benchmarks/RESULTS.md), so no gap is asserted there.
+SPARSE_GAP_TASKS = ["mountain_car", "quadrotor", "reacher"]
 
 pytestmark = pytest.mark.slow
 

@@ -112,6 +112,9 @@ def chat_model(config: LLMConfig | None = None, usage: UsageLog | None = None) -
         api_key=api_key,
         temperature=config.temperature,
         max_tokens=config.max_tokens,
+        # langchain-openai sends the limit as `max_completion_tokens`, which llama.cpp's and other compatible
+        # servers ignore (a reply then runs to the context size): send the classic field as well.
+        extra_body=None if config.provider == "openai" else {"max_tokens": config.max_tokens},
         timeout=config.timeout_s,
         max_retries=config.max_retries,
         callbacks=[usage] if usage is not None else None,

@@ -127,7 +127,7 @@ def _free_port() -> int:
 
 
 def start_server(
-    threads: int | None = None, detached: bool = False, cache: bool = True, port: int | None = None
+    threads: int | None = None, detached: bool = False, cache: bool = False, port: int | None = None
 ) -> ServerInfo:
     """Assemble the model if needed and start a server on a free loopback port; wait until it answers.
 
@@ -135,7 +135,10 @@ def start_server(
         threads: CPU threads for generation and prompt processing [default: every usable core].
         detached: survive this process (``eureka llm serve``); otherwise the server exits with this process, even
             when it is killed with SIGKILL (a watchdog in the server polls its parent).
-        cache: keep the KV states of earlier prompts, so k samples of one prompt evaluate it once.
+        cache: also keep whole model states of earlier prompts in RAM (llama-cpp-python's LlamaRAMCache). Off by
+            default: each state holds the logits of every prompt token (~0.9 GB for a 1,500-token prompt; the
+            server grew to 14 GB here). Without it the server still reuses the longest common prefix of the
+            previous request, which is what k samples of one prompt need.
         port: listen here instead of on a free port (a restarted server keeps its address).
 
     Raises:

@@ -80,14 +80,14 @@ def test_writes_an_extractable_reward_for_cartpole(server):
 
 def test_server_killed_mid_call_is_retried(server):
     """The request in flight dies with its server; the client retries until a new server on the port answers."""
-    info = start_server(cache=False)
+    info = start_server()
     usage = UsageLog()
     model = chat_model(_compatible(info, max_tokens=200, max_retries=8, timeout_s=60), usage)
 
     def kill_and_restart():
         time.sleep(1.0)  # the request is being served
         server_process(info).kill()
-        start_server(cache=False, port=info.port)
+        start_server(port=info.port)
 
     restarter = threading.Thread(target=kill_and_restart)
     restarter.start()

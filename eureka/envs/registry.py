@@ -30,7 +30,7 @@ def builtin_tasks() -> dict[str, Task]:
             env_cls=acrobot.AcrobotEnv,
             human_reward=acrobot.human_reward,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=40, horizon=32),
+            budget=Budget(num_envs=1024, epochs=80, horizon=32),
         ),
         Task(
             name="mountain_car",

@@ -173,17 +173,20 @@ class BatchedEnv(ABC):
     def observations(self) -> torch.Tensor:
         """The policy's observation, ``(num_envs, obs_dim)``."""
 
-    @abstractmethod
     def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Episodes that end before the time limit (failure or goal reached), ``(num_envs,)`` bool."""
+        """Episodes that end before the time limit (failure or goal reached), ``(num_envs,)`` bool.
 
-    @abstractmethod
+        By default none do: the episode runs to its time limit.
+        """
+        return torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+
     def success(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Per-env success indicator at this step, ``(num_envs,)`` float in {0, 1}.
+        """Per-env success indicator at this step, ``(num_envs,)`` float in {0, 1}: the ``success`` state variable.
 
         For ``success_rate`` tasks the fitness of an episode is this indicator at its last step; it is also the
         sparse reward (the fitness signal, and nothing else).
         """
+        return state["success"]
 
     # ----- the step loop ------------------------------------------------------------------------------------------
 

@@ -63,9 +63,6 @@ class MountainCarEnv(BatchedEnv):
     def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
         return state["success"] > 0.5
 
-    def success(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        return state["success"]
-
 
 # ----- human reward: below this line is never shown to the LLM
 

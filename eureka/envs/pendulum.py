@@ -64,12 +64,6 @@ class PendulumEnv(BatchedEnv):
         theta, theta_dot = self.s.unbind(1)
         return torch.stack((torch.cos(theta), torch.sin(theta), theta_dot), dim=1)  # 3: cos, sin, theta_dot
 
-    def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        return torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
-
-    def success(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        return state["success"]
-
 
 # ----- human reward: below this line is never shown to the LLM
 

@@ -104,9 +104,6 @@ class QuadrotorEnv(BatchedEnv):
     def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
         return (state["position"].abs() > ARENA).any(dim=1) | (state["pitch"].abs() > MAX_PITCH)
 
-    def success(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        return state["success"]
-
 
 # ----- human reward: below this line is never shown to the LLM
 

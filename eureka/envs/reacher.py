@@ -105,12 +105,6 @@ class ReacherEnv(BatchedEnv):
         # 10: cos q (2), sin q (2), joint velocities (2), target (2), target - fingertip (2)
         return torch.cat((torch.cos(q), torch.sin(q), self.s[:, 2:4], self.s[:, 4:6], self.s[:, 4:6] - tip), dim=1)
 
-    def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        return torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
-
-    def success(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        return state["success"]
-
 
 # ----- human reward: below this line is never shown to the LLM
 

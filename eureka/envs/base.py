@@ -226,9 +226,11 @@ class BatchedEnv(ABC):
 
     def _reward(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
         total, components = call_reward(self.reward_fn, self.reward_args, state, self.num_envs)
-        for name, value in (("total", total), *components.items()):
-            if not bool(torch.isfinite(value).all()):
-                raise NonFiniteRewardError(name, self.total_steps)
+        named = [*components.items(), ("total", total)]
+        # One device sync per step; the per-tensor search runs only once something is wrong.
+        if bool(sum((~torch.isfinite(value)).sum() for _, value in named)):
+            first = next(name for name, value in named if not bool(torch.isfinite(value).all()))
+            raise NonFiniteRewardError(first, self.total_steps)
         for name, value in components.items():
             acc = self.stats.components.get(name)
             if acc is None:

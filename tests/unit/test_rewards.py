@@ -57,7 +57,7 @@ def test_good_file_loads(tmp_path):
         ),
         (
             "def compute_reward(pole_angle):\n    r = pole_angle / 0 * 0\n    return r, {'nan': r}\n",
-            "'total' is not",
+            "component 'nan' is not",
         ),
         ("def compute_reward(pole_angle):\n    return pole_angle, {'x': pole_angle[None] / 0}\n", "shape"),
         ("def compute_reward(pole_angle):\n    raise KeyError('boom')\n", "raised KeyError"),

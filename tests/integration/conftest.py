@@ -28,6 +28,7 @@ TRAINER_IMAGE = "eureka-trainer:test"
 ROOTFS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eureka" / "bookworm-rootfs"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BASE_PACKAGES = "python3,python3-venv,libseccomp2,ca-certificates"
+SERVICE_START_S = 60.0
 
 
 def _unavailable(reason: str) -> None:
@@ -51,12 +52,15 @@ def _start_podman_service(socket: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
+    deadline = time.monotonic() + SERVICE_START_S
+    while time.monotonic() < deadline:
         if socket.exists():
             return service
+        if service.poll() is not None:
+            break
         time.sleep(0.1)
     service.kill()
-    _unavailable("podman system service did not create its socket")
+    _unavailable(f"podman system service did not create its socket within {SERVICE_START_S:g} s")
 
 
 def _ensure_base_image() -> None:

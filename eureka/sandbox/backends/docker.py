@@ -112,7 +112,10 @@ class DockerBackend(SandboxBackend):
             returncode = container.wait(timeout=job.timeout_s)["StatusCode"]
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             timed_out = True
-            container.kill()
+            try:
+                container.kill()
+            except docker.errors.APIError:
+                pass  # it exited between the timeout and the kill: past its limit all the same
         finally:
             (job_dir / WORKER_LOG).write_bytes(container.logs(stdout=True, stderr=True))
             try:

@@ -59,6 +59,12 @@ def test_round_trip_records_usage(server):
     assert usage.calls[0].prompt_tokens > 0 and 0 < usage.calls[0].completion_tokens <= 48
 
 
+def test_default_is_the_embedded_model():
+    """`chat_model()` with no configuration starts (once) and uses the embedded model, offline."""
+    reply = chat_model(LLMConfig(max_tokens=24)).invoke("def add(a, b):")
+    assert reply.content.strip()
+
+
 def test_k_samples_differ_at_temperature_one(server):
     model = chat_model(_compatible(server, temperature=1.0, max_tokens=40))
     replies = model.batch(["Name a random animal and describe it in one sentence."] * 3, {"max_concurrency": 1})

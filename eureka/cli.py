@@ -104,12 +104,15 @@ def train(
     with progress, ThreadPoolExecutor(max_workers=1) as pool:
         running = pool.submit(backend.run, job, out_dir)
         seen = 0
-        while not running.done() or seen < len(read_progress(out_dir)):
+        while True:
+            finished = running.done()  # checked before reading, so the last lines are never missed
             for line in read_progress(out_dir, seen):
                 seen += 1
                 fitness = "-" if line.fitness is None else f"{line.fitness:.3g}"
                 fps = f"{line.env_steps / max(line.wall_time, 1e-9):,.0f}"
                 progress.update(bar, completed=line.epoch, fps=fps, fitness=fitness)
+            if finished:
+                break
             time.sleep(0.2)
         result = running.result()
 

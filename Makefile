@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/eureka train --task cartpole --reward human
+	$(BIN)/eureka run --task cartpole
 
 test: install
 	$(call apt_install,$(TEST_PACKAGES))

@@ -6,10 +6,11 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,6 +18,9 @@ from eureka.envs import RewardContractError, builtin_tasks, get_task
 from eureka.rewards import reward_source
 from eureka.sandbox.backends import SandboxUnavailable, get_backend
 from eureka.sandbox.protocol import Job, read_progress
+
+if TYPE_CHECKING:
+    from eureka.agent.context import Event
 
 app = typer.Typer(help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.", no_args_is_help=True)
 console = Console()
@@ -124,6 +128,112 @@ def train(
         f"{result.env_steps:,} env steps in {result.wall_time:.1f} s"
     )
     console.print(f"result: {out_dir / 'result.json'}  checkpoint: {result.checkpoint}")
+
+
+def _overrides(**options: object) -> dict[str, object]:
+    """Dotted config keys for the options given on the command line (the rest keep the config's values)."""
+    return {key.replace("__", "."): value for key, value in options.items() if value is not None}
+
+
+@app.command()
+def run(
+    task: Annotated[str | None, typer.Option(help="Task name (see `eureka tasks`) [default: cartpole].")] = None,
+    config: Annotated[Path | None, typer.Option(help="Run configuration (YAML); options below override it.")] = None,
+    iterations: Annotated[int | None, typer.Option(help="Search iterations N [default: 3].")] = None,
+    samples: Annotated[int | None, typer.Option(help="Candidates per iteration k [default: 4].")] = None,
+    repair_rounds: Annotated[int | None, typer.Option(help="Repairs per failing candidate R [default: 2].")] = None,
+    epochs: Annotated[int | None, typer.Option(help="PPO epochs per candidate [default: the task's].")] = None,
+    num_envs: Annotated[int | None, typer.Option(help="Parallel envs per candidate [default: the task's].")] = None,
+    final_seeds: Annotated[int | None, typer.Option(help="Seeds of the final re-training S [default: 3].")] = None,
+    final_epochs: Annotated[int | None, typer.Option(help="PPO epochs of the final re-training.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Training seed [default: 0].")] = None,
+    llm_provider: Annotated[str | None, typer.Option(help="local (default), openai or compatible.")] = None,
+    llm_model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    llm_base_url: Annotated[str | None, typer.Option(help="API root for provider 'compatible'.")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="Sandbox backend: process (default) or docker.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Jobs at once [default: one per GPU, or per core].")] = None,
+    device: Annotated[list[str] | None, typer.Option(help="Device for jobs, repeatable: cpu, cuda:0, ...")] = None,
+    init_reward: Annotated[str | None, typer.Option(help="Start from this reward: 'human' or a file.")] = None,
+    feedback: Annotated[str | None, typer.Option(help="Human feedback each iteration: a text file, or 'ask'.")] = None,
+    from_checkpoint: Annotated[Path | None, typer.Option(help="Fine-tune every candidate from this policy.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    resume: Annotated[str | None, typer.Option(help="Continue the run with this id (its folder name).")] = None,
+    unsafe_no_sandbox: Annotated[
+        bool, typer.Option("--unsafe-no-sandbox", help="Run without bubblewrap where it cannot start (rlimits only).")
+    ] = False,
+) -> None:
+    """Search for a reward: the model writes k candidates, each trains in the sandbox, the best one's reflection
+    goes back; N times. Then the best, human and sparse rewards are re-trained and compared."""
+    from eureka.agent.llm import LLMError
+    from eureka.agent.run import make_context, run_search
+    from eureka.config import RunConfig
+    from eureka.report import RunFolder, RunNotFound
+    from eureka.report.live import LiveView
+    from eureka.report.summary import score_text
+
+    try:
+        if resume:
+            folder = RunFolder.open(runs_dir, resume)
+            settings = RunConfig.load(folder.config)
+        else:
+            settings = RunConfig.load(
+                config,
+                _overrides(
+                    task=task,
+                    search__iterations=iterations,
+                    search__samples=samples,
+                    search__repair_rounds=repair_rounds,
+                    training__epochs=epochs,
+                    training__num_envs=num_envs,
+                    training__final_seeds=final_seeds,
+                    training__final_epochs=final_epochs,
+                    training__seed=seed,
+                    llm__provider=llm_provider,
+                    llm__model=llm_model,
+                    llm__base_url=llm_base_url,
+                    sandbox__backend=sandbox,
+                    sandbox__unsafe_no_sandbox=unsafe_no_sandbox or None,
+                    executor__workers=workers,
+                    executor__devices=device,
+                    init_reward=init_reward,
+                    feedback=feedback,
+                    from_checkpoint=str(from_checkpoint.resolve()) if from_checkpoint else None,
+                ),
+            )
+            spec = get_task(settings.task)
+            if settings.init_reward:
+                reward_source(spec, settings.init_reward)
+            folder = RunFolder.create(runs_dir, settings.task)
+            settings.save(folder.config)
+        context = make_context(settings, folder)
+    except (KeyError, ValueError, RunNotFound, RewardContractError, SandboxUnavailable, LLMError) as exc:
+        raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
+
+    console.print(f"run {folder.id}: {folder.root}")
+    view = LiveView(f"{settings.task}: {settings.search.iterations} iterations x {settings.search.samples} samples")
+
+    def ask(question: str) -> str:
+        live.stop()
+        text = typer.prompt(question, default="", show_default=False)
+        live.start()
+        return text
+
+    try:
+        with Live(view.render(), console=console, refresh_per_second=4) as live:
+
+            def on_event(event: Event) -> None:
+                view.add(event)
+                live.update(view.render())
+
+            state = run_search(context, resume=resume is not None, on_event=on_event, answer=ask)
+    except LLMError as exc:
+        raise _fail(f"{exc}\nThe run is saved; continue it with: eureka run --resume {folder.id}") from None
+
+    finals, score = state.get("finals", {}), state.get("score")
+    for label, final in finals.items():
+        console.print(f"{label:>7}: max fitness {final.mean:.4g} ± {final.std:.3g} over seeds {final.seeds}")
+    console.print(f"human-normalised score: [bold]{score_text(score, finals)}[/]")
+    console.print(f"report: {folder.report}")
 
 
 llm_app = typer.Typer(help="The embedded local model server, and checks of any configured model.", no_args_is_help=True)

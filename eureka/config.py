@@ -29,7 +29,8 @@ class TrainingConfig(BaseModel):
     epochs: int | None = Field(None, description="PPO epochs per candidate; the task's default when empty")
     num_envs: int | None = Field(None, description="parallel envs; the task's default when empty")
     final_seeds: int = Field(3, ge=1, description="seeds for re-training the best, human and sparse rewards")
-    seed: int = Field(0, description="seed of the first candidate; candidate i uses seed + i")
+    final_epochs: int | None = Field(None, description="PPO epochs of the final re-training; the task's default")
+    seed: int = Field(0, description="training seed of every candidate; the final re-training uses seed, seed+1, ...")
 
 
 class SandboxConfig(BaseModel):

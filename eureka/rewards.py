@@ -8,13 +8,15 @@ right shapes. Contract failures are ``RewardContractError``s whose message names
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+from types import CodeType
 
 import torch
 
-from eureka.envs.base import RewardContractError, RewardFn, reward_parameters
+from eureka.envs.base import RewardContractError, RewardFn, check_parameter_names, reward_parameters
 from eureka.envs.task import Task
-from eureka.sandbox.policy import FILENAME, PolicyViolation, compile_candidate
+from eureka.sandbox.policy import FILENAME, PolicyViolation, restricted_bytecode, restricted_globals
 
 ENTRY_POINT = "compute_reward"
 DRY_RUN_ENVS = 16
@@ -40,18 +42,42 @@ def reward_source(task: Task, spec: str) -> tuple[str, str]:
         ) from exc
 
 
+def _bytecode(source: str, filename: str) -> CodeType:
+    try:
+        return restricted_bytecode(source, filename)
+    except SyntaxError as exc:
+        detail = "; ".join(exc.args[0]) if exc.args and isinstance(exc.args[0], tuple) else str(exc)
+        raise RewardContractError(f"{filename}: {detail}") from None
+
+
+def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
+    """The checks that run none of ``source``: it parses, the policy accepts it, it defines ``compute_reward``
+    at the top level, and every parameter is a state variable of ``task``. Safe outside the sandbox.
+
+    Raises:
+        RewardContractError: the first problem found, in one paragraph.
+    """
+    _bytecode(source, filename)
+    tree = ast.parse(source, filename)
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
+    if fn is None:
+        raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
+    args = fn.args
+    variadic = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    check_parameter_names([a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]], variadic, task.state_vars)
+
+
 def compile_reward(source: str, task: Task, filename: str = FILENAME) -> RewardFn:
-    """Compile ``source`` under the reward policy and return its ``compute_reward``, parameters checked.
+    """Compile ``source`` under the reward policy, run its module body and return its ``compute_reward``,
+    parameters checked. Runs candidate code: only inside the sandbox, or on trusted sources.
 
     Raises:
         RewardContractError: syntax error, a construct the policy refuses, no ``compute_reward``, or a parameter
             the task does not expose.
     """
+    namespace = restricted_globals()
     try:
-        namespace = compile_candidate(source, filename)
-    except SyntaxError as exc:
-        detail = "; ".join(exc.args[0]) if exc.args and isinstance(exc.args[0], tuple) else str(exc)
-        raise RewardContractError(f"{filename}: {detail}") from None
+        exec(_bytecode(source, filename), namespace)  # noqa: S102 - restricted bytecode
     except PolicyViolation as exc:
         raise RewardContractError(f"{filename}: the module body was refused: {exc}") from None
     fn = namespace.get(ENTRY_POINT)

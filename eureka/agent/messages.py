@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from eureka.agent.prompts import render
 from eureka.envs.task import Task
@@ -18,9 +18,41 @@ def task_messages(task: Task) -> list[BaseMessage]:
     return [
         SystemMessage(render("system")),
         HumanMessage(
-            render("task", goal=task.goal, context=task.context_source.strip(), state_variables=task.describe_state())
+            render(
+                "task",
+                goal=task.goal,
+                context=task.context_source.strip(),
+                state_variables=task.describe_state(),
+                example=", ".join(f"{name}: torch.Tensor" for name in list(task.state_vars)[:2]),
+            )
         ),
     ]
+
+
+def code_message(code: str) -> AIMessage:
+    """A reward the model (or the user) wrote, as the model's turn in the conversation."""
+    return AIMessage(f"```python\n{code.strip()}\n```")
+
+
+def proposal_messages(task: Task, best_code: str | None = None, reflection: str | None = None) -> list[BaseMessage]:
+    """The conversation for new candidates, bounded as in the paper: system, task, and after the first iteration
+    the best code so far with its reflection."""
+    messages = task_messages(task)
+    if best_code is not None and reflection is not None:
+        messages += [code_message(best_code), HumanMessage(reflection)]
+    return messages
+
+
+def repair_messages(task: Task, code: str | None, reply: str, error: str) -> list[BaseMessage]:
+    """The conversation that sends a failing candidate back with its exact error."""
+    turn = code_message(code) if code is not None else AIMessage(reply)
+    return [*task_messages(task), turn, HumanMessage(render("repair", error=error.strip()))]
+
+
+def retry_messages(task: Task, errors: list[str]) -> list[BaseMessage]:
+    """The conversation after every candidate of an iteration failed: the task again, with all their errors."""
+    listed = "\n\n".join(f"{i + 1}. {e.strip()}" for i, e in enumerate(errors))
+    return [*task_messages(task), HumanMessage(render("retry", errors=listed))]
 
 
 def extract_python(reply: str) -> str | None:

@@ -60,8 +60,9 @@ def diagnostics(result: Result, task: Task) -> list[str]:
     return findings
 
 
-def reflection(result: Result, code: str, task: Task, feedback: list[str] | None = None) -> str:
-    """The full reflection prompt for a trained candidate, with findings and any extra feedback appended."""
+def reflection(result: Result, task: Task, feedback: list[str] | None = None) -> str:
+    """The reflection on a trained candidate (whose code precedes it in the conversation), with findings and any
+    extra feedback appended."""
     findings = diagnostics(result, task)
     tips = template("tips")
     if findings:
@@ -73,7 +74,6 @@ def reflection(result: Result, code: str, task: Task, feedback: list[str] | None
         points=str(min(POINTS, len(result.fitness_curve))),
         fitness_kind=task.fitness_kind.replace("_", " "),
         threshold=f"{task.success_threshold:g}",
-        code=code.strip(),
         statistics=statistics_text(result, task),
         tips=tips,
     )

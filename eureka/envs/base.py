@@ -267,18 +267,28 @@ def reward_parameters(reward_fn: RewardFn, state_vars: dict[str, StateVar]) -> l
         params = inspect.signature(reward_fn).parameters.values()
     except (TypeError, ValueError) as exc:
         raise RewardContractError(f"cannot read the reward function's signature: {exc}") from exc
-    names = []
-    for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+    variadic = [p.name for p in params if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return check_parameter_names([p.name for p in params], variadic, state_vars)
+
+
+def check_parameter_names(names: list[str], variadic: list[str], state_vars: dict[str, StateVar]) -> list[str]:
+    """``names`` if every one is a state variable of the task and none is ``*args``/``**kwargs``.
+
+    Raises:
+        RewardContractError: naming the first offending parameter and what is available.
+    """
+    if variadic:
+        raise RewardContractError(
+            f"compute_reward must name its inputs; *args/**kwargs ({variadic[0]!r}) are not allowed"
+        )
+    for name in names:
+        if name not in state_vars:
+            example = ", ".join(list(state_vars)[:2])
             raise RewardContractError(
-                f"compute_reward must name its inputs; *args/**kwargs ({p.name!r}) are not allowed"
-            )
-        if p.name not in state_vars:
-            raise RewardContractError(
-                f"compute_reward parameter {p.name!r} is not a state variable of this task; "
+                f"compute_reward parameter {name!r} is not a state variable of this task. Take the state variables "
+                f"themselves as parameters, by name, e.g. `def compute_reward({example}):`; "
                 f"available: {', '.join(sorted(state_vars))}"
             )
-        names.append(p.name)
     return names
 
 

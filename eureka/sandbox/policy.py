@@ -19,7 +19,7 @@ import ast
 import builtins
 import math
 import operator
-from types import SimpleNamespace
+from types import CodeType, SimpleNamespace
 from typing import Any
 
 import torch
@@ -189,14 +189,22 @@ def restricted_globals() -> dict[str, Any]:
     }
 
 
-def compile_candidate(source: str, filename: str = FILENAME) -> dict[str, Any]:
-    """Compile ``source`` under the policy and run its module body; return its namespace.
+def restricted_bytecode(source: str, filename: str = FILENAME) -> CodeType:
+    """Compile ``source`` under the policy without running any of it.
 
     Raises:
         SyntaxError: the code does not parse, or the policy refuses it at compile time (message lists every
             refusal with its line).
     """
-    code = compile_restricted(source, filename=filename, mode="exec", policy=RewardPolicy)
+    return compile_restricted(source, filename=filename, mode="exec", policy=RewardPolicy)
+
+
+def compile_candidate(source: str, filename: str = FILENAME) -> dict[str, Any]:
+    """Compile ``source`` under the policy and run its module body; return its namespace.
+
+    Raises:
+        SyntaxError: as ``restricted_bytecode``.
+    """
     namespace = restricted_globals()
-    exec(code, namespace)  # noqa: S102 - restricted bytecode, inside the OS sandbox
+    exec(restricted_bytecode(source, filename), namespace)  # noqa: S102 - restricted bytecode, inside the OS sandbox
     return namespace

@@ -1,0 +1,292 @@
+"""The graph's nodes (one function each, returning a partial state update) and its routers (pure functions).
+
+Nodes reach the model, the sandbox and the run folder only through ``runtime.context``. Every model reply and
+every job result is kept in the run folder as soon as it exists, so that a run resumed after a crash repeats
+neither (``RunFolder.reply``, ``finished_result``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Literal
+
+from langchain_core.messages import BaseMessage
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from eureka.agent.context import Context, Event
+from eureka.agent.llm import LLMError, explain
+from eureka.agent.messages import extract_python, proposal_messages, repair_messages, retry_messages
+from eureka.agent.reflection import reflection
+from eureka.agent.state import (
+    Attempt,
+    Candidate,
+    FinalLabel,
+    FinalScore,
+    RunState,
+    Stage,
+    add_values,
+    candidates_of,
+)
+from eureka.envs.base import RewardContractError
+from eureka.report.summary import human_normalised, write_iteration, write_summary
+from eureka.rewards import reward_source, static_check
+from eureka.sandbox.protocol import Job, Progress, Status
+
+NO_CODE = "the reply has no ```python code block defining compute_reward"
+
+
+# ----- helpers shared by the nodes
+
+
+def _ask(ctx: Context, candidate_id: str, repair_round: int, messages: list[BaseMessage], usage: Counter) -> str:
+    """The model's reply for this candidate and round (read back from the run folder when a killed run had it)."""
+
+    def call() -> str:
+        try:
+            message = ctx.llm.invoke(messages)
+        except LLMError:
+            raise
+        except Exception as exc:  # the OpenAI client's errors, explained in one paragraph
+            raise explain(exc, ctx.config.llm) from exc
+        meta = message.usage_metadata or {}
+        usage.update(calls=1, prompt_tokens=meta.get("input_tokens", 0), completion_tokens=meta.get("output_tokens", 0))
+        return str(message.content)
+
+    return ctx.folder.reply(candidate_id, repair_round, call)
+
+
+def _new_attempt(ctx: Context, candidate_id: str, repair_round: int, reply: str) -> Attempt:
+    code = extract_python(reply)
+    if code is not None:
+        ctx.folder.write_code(candidate_id, repair_round, code)
+    return Attempt(reply=reply, code=code)
+
+
+def _job(ctx: Context, job_id: str, code: str, seed: int, epochs: int | None, num_envs: int | None) -> Job:
+    sandbox = ctx.config.sandbox
+    return Job(
+        job_id=job_id,
+        task=ctx.task.name,
+        reward_code=code,
+        seed=seed,
+        epochs=epochs,
+        num_envs=num_envs,
+        timeout_s=sandbox.timeout_s,
+        memory_mb=sandbox.memory_mb,
+        init_checkpoint=ctx.config.from_checkpoint,
+    )
+
+
+# ----- nodes
+
+
+def load_task(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Start the search: at iteration 1, or at iteration 0 with the given initial reward as its one candidate."""
+    ctx = runtime.context
+    start: RunState = {
+        "last_iteration": ctx.config.search.iterations,
+        "retried": False,
+        "best_id": None,
+        "reflection": None,
+        "reflected_id": None,
+    }
+    if ctx.config.init_reward is None:
+        return {**start, "iteration": 1}
+    code, label = reward_source(ctx.task, ctx.config.init_reward)
+    ctx.folder.write_code("it0-c0", 0, code)
+    given = Candidate(
+        id="it0-c0", iteration=0, index=0, attempts=[Attempt(reply=f"given: {label}", code=code)], stage=Stage.PROPOSED
+    )
+    return {**start, "iteration": 0, "candidates": {given.id: given}}
+
+
+def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Sample k candidates from one prompt: the task, plus the best code so far and its reflection (or, on the
+    retry of an iteration where every candidate failed, their errors)."""
+    ctx, iteration = runtime.context, state["iteration"]
+    earlier = candidates_of(state, iteration)
+    if state.get("retried"):
+        messages = retry_messages(ctx.task, [c.attempts[-1].error or "failed" for c in earlier])
+    else:
+        reflected = state["candidates"][state["reflected_id"]] if state.get("reflected_id") else None
+        messages = proposal_messages(ctx.task, reflected.code if reflected else None, state.get("reflection"))
+    write, usage, start = get_stream_writer(), Counter(), time.perf_counter()
+    new = {}
+    for index in range(len(earlier), len(earlier) + ctx.config.search.samples):
+        cid = f"it{iteration}-c{index}"
+        write(Event(cid, "writing"))
+        attempt = _new_attempt(ctx, cid, 0, _ask(ctx, cid, 0, messages, usage))
+        new[cid] = Candidate(id=cid, iteration=iteration, index=index, attempts=[attempt], stage=Stage.PROPOSED)
+        write(Event(cid, Stage.PROPOSED))
+    return {"candidates": new, "seconds": {"llm": time.perf_counter() - start}, "usage": dict(usage)}
+
+
+def check(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Static checks that run none of the code: it parses, the policy accepts it, the signature names state
+    variables. The dry run on real env steps happens in the sandbox, at the start of each job."""
+    ctx, start = runtime.context, time.perf_counter()
+    rounds, write = ctx.config.search.repair_rounds, get_stream_writer()
+    updates = {}
+    for c in candidates_of(state, state["iteration"]):
+        if c.stage is not Stage.PROPOSED:
+            continue
+        try:
+            if c.code is None:
+                raise RewardContractError(NO_CODE)
+            static_check(c.code, ctx.task, filename=f"{c.id}.py")
+        except RewardContractError as exc:
+            updates[c.id] = c.failed(str(exc), Status.INVALID, rounds)
+        else:
+            updates[c.id] = c.model_copy(update={"stage": Stage.VALID})
+        write(Event(c.id, updates[c.id].stage, updates[c.id].attempts[-1].error or ""))
+    return {"candidates": updates, "seconds": {"check": time.perf_counter() - start}}
+
+
+def repair(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Send each broken candidate back to the model with its exact error; the reply is its next version."""
+    ctx, write, usage, start = runtime.context, get_stream_writer(), Counter(), time.perf_counter()
+    updates = {}
+    for c in candidates_of(state, state["iteration"]):
+        if c.stage is not Stage.BROKEN:
+            continue
+        last, next_round = c.attempts[-1], c.repairs + 1
+        write(Event(c.id, "repairing", last.error or ""))
+        messages = repair_messages(ctx.task, last.code, last.reply, last.error or "")
+        attempt = _new_attempt(ctx, c.id, next_round, _ask(ctx, c.id, next_round, messages, usage))
+        updates[c.id] = c.model_copy(update={"attempts": [*c.attempts, attempt], "stage": Stage.PROPOSED})
+        write(Event(c.id, Stage.PROPOSED, f"repair round {next_round}"))
+    return {"candidates": updates, "seconds": {"llm": time.perf_counter() - start}, "usage": dict(usage)}
+
+
+def evaluate(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Train every valid candidate with PPO, each in its own sandbox job, in parallel; a job that fails sends its
+    candidate to repair with the job's error."""
+    ctx, write, start = runtime.context, get_stream_writer(), time.perf_counter()
+    training = ctx.config.training
+    budget = {"epochs": training.epochs, "num_envs": training.num_envs}
+    valid = {c.id: c for c in candidates_of(state, state["iteration"]) if c.stage is Stage.VALID}
+    jobs = [
+        (
+            _job(ctx, f"{ctx.folder.id}.{c.id}.r{c.repairs}", c.code or "", training.seed, **budget),
+            ctx.folder.job_dir(c.id, c.repairs),
+        )
+        for c in valid.values()
+    ]
+    owner = {job.job_id: cid for (job, _), cid in zip(jobs, valid, strict=True)}
+
+    def on_progress(job_id: str, lines: list[Progress]) -> None:
+        write(Event(owner[job_id], "training", epoch=lines[-1].epoch, fitness=lines[-1].fitness))
+
+    updates, worker_seconds = {}, 0.0
+    for job, result in ctx.executor.run(jobs, on_progress):
+        c = valid[owner[job.job_id]]
+        worker_seconds += result.wall_time
+        if result.ok:
+            updates[c.id] = c.trained(result)
+        else:
+            updates[c.id] = c.failed(result.error or result.status, result.status, ctx.config.search.repair_rounds)
+        write(Event(c.id, updates[c.id].stage, updates[c.id].attempts[-1].error or "", fitness=result.max_fitness))
+    seconds = {"evaluate": time.perf_counter() - start, "train_in_worker": worker_seconds}
+    return {"candidates": updates, "seconds": seconds}
+
+
+def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Pick the iteration's best candidate by max fitness, write its reward reflection with every feedback
+    source's text, and move to the next iteration; an iteration where everything failed is retried once."""
+    ctx, iteration = runtime.context, state["iteration"]
+    candidates = candidates_of(state, iteration)
+    trained = [c for c in candidates if c.stage is Stage.TRAINED]
+    if not trained:
+        if iteration > 0 and not state.get("retried"):
+            return {"retried": True}
+        write_iteration(ctx.folder, iteration, candidates, best=None, reflection=None)
+        return {"iteration": iteration + 1, "retried": False}
+    best = max(trained, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
+    overall = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
+    extra = [text for source in ctx.feedback if (text := source(ctx.task, best))]
+    assert best.result is not None  # trained candidates have results
+    text = reflection(best.result, ctx.task, feedback=extra)
+    write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
+    return {
+        "iteration": iteration + 1,
+        "retried": False,
+        "best_id": best_id,
+        "reflection": text,
+        "reflected_id": best.id,
+    }
+
+
+def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Re-train the best reward, the human reward and the sparse reward with the same S seeds on the task's
+    budget; compute the human-normalised score; write the summary and report."""
+    ctx, write, start = runtime.context, get_stream_writer(), time.perf_counter()
+    training = ctx.config.training
+    seeds = [training.seed + i for i in range(training.final_seeds)]
+    sources: dict[FinalLabel, str] = {"human": ctx.task.human_reward_source, "sparse": ctx.task.sparse_reward_source}
+    best = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    if best is not None and best.code is not None:
+        sources = {"eureka": best.code, **sources}
+        ctx.folder.best_reward.write_text(best.code)
+    jobs, where = [], {}
+    for label, code in sources.items():
+        for seed in seeds:
+            job = _job(ctx, f"{ctx.folder.id}.final.{label}.s{seed}", code, seed, training.final_epochs, None)
+            jobs.append((job, ctx.folder.final_dir(label, seed)))
+            where[job.job_id] = (label, seed)
+
+    def on_progress(job_id: str, lines: list[Progress]) -> None:
+        label, seed = where[job_id]
+        write(Event(f"{label}-s{seed}", "training", epoch=lines[-1].epoch, fitness=lines[-1].fitness))
+
+    found: dict[tuple[str, int], tuple[float | None, str | None]] = {}
+    for job, result in ctx.executor.run(jobs, on_progress):
+        label, seed = where[job.job_id]
+        found[label, seed] = (result.max_fitness, None if result.ok else f"seed {seed}: {result.error}")
+        write(Event(f"{label}-s{seed}", "final", result.error or "", fitness=result.max_fitness))
+    finals = {
+        label: FinalScore(
+            label=label,
+            seeds=seeds,
+            max_fitness=[found[label, s][0] for s in seeds],
+            errors=[e for s in seeds if (e := found[label, s][1])],
+        )
+        for label in sources
+    }
+    update: RunState = {
+        "finals": finals,
+        "score": human_normalised(finals, ctx.task),
+        "seconds": {"final": time.perf_counter() - start},
+    }
+    seconds = add_values(state.get("seconds", {}), update["seconds"])
+    write_summary(ctx.folder, ctx.task, ctx.config, {**state, **update, "seconds": seconds})
+    return update
+
+
+# ----- routers
+
+
+def route_start(state: RunState) -> Literal["check", "propose"]:
+    """A given initial reward is checked first; otherwise the model writes the first candidates."""
+    return "check" if state["iteration"] == 0 else "propose"
+
+
+def route_check(state: RunState) -> Literal["repair", "evaluate", "reflect"]:
+    """Broken candidates go to repair first; then the valid ones train; with none left, reflect."""
+    stages = {c.stage for c in candidates_of(state, state["iteration"])}
+    if Stage.BROKEN in stages:
+        return "repair"
+    return "evaluate" if Stage.VALID in stages else "reflect"
+
+
+def route_evaluate(state: RunState) -> Literal["repair", "reflect"]:
+    """A candidate whose job failed goes to repair while it has rounds left."""
+    stages = {c.stage for c in candidates_of(state, state["iteration"])}
+    return "repair" if Stage.BROKEN in stages else "reflect"
+
+
+def route_reflect(state: RunState) -> Literal["propose", "finalize"]:
+    """Another iteration (or the retry of a failed one) until N are done, then finalize."""
+    return "propose" if state["iteration"] <= state["last_iteration"] else "finalize"

@@ -1,0 +1,72 @@
+"""Running the reward search: the services a run needs, and the loop that drives (and resumes) the graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
+
+from eureka.agent.context import Context, Event
+from eureka.agent.feedback import feedback_sources
+from eureka.agent.graph import THREAD, build_graph, open_checkpointer
+from eureka.agent.llm import chat_model
+from eureka.agent.state import RunState
+from eureka.config import RunConfig
+from eureka.envs import get_task
+from eureka.report.run_folder import RunFolder
+from eureka.sandbox.backends import get_backend
+from eureka.sandbox.executor import LocalExecutor
+
+
+def make_context(config: RunConfig, folder: RunFolder, llm: BaseChatModel | None = None) -> Context:
+    """The services of a run from its config (``llm`` replaces the configured model, e.g. scripted replies).
+
+    Raises:
+        KeyError: unknown task.
+        SandboxUnavailable: the sandbox backend cannot run here.
+        LLMError: the model cannot be reached or configured.
+    """
+    task = get_task(config.task)
+    backend = get_backend(config.sandbox.backend, config.sandbox.unsafe_no_sandbox)
+    executor = LocalExecutor(backend, config.executor.devices, config.executor.workers, config.executor.threads)
+    return Context(
+        task=task,
+        config=config,
+        llm=llm if llm is not None else chat_model(config.llm),
+        executor=executor,
+        folder=folder,
+        feedback=tuple(feedback_sources(config.feedback)),
+    )
+
+
+def run_search(
+    context: Context,
+    resume: bool = False,
+    on_event: Callable[[Event], None] | None = None,
+    answer: Callable[[str], str] | None = None,
+) -> RunState:
+    """Drive the graph to its end and return the final state; checkpoints go to the run's ``state.sqlite``.
+
+    Args:
+        resume: continue from the last checkpoint (a finished run just returns its state).
+        on_event: receives every node's progress events, for a live view.
+        answer: asked when a feedback source pauses the graph for a person's text; without it the run continues
+            with no text.
+    """
+    checkpointer = open_checkpointer(context.folder.state_db)
+    try:
+        graph = build_graph(checkpointer)
+        pending: dict | Command | None = None if resume else {"candidates": {}}
+        while True:
+            question = None
+            for mode, chunk in graph.stream(pending, THREAD, context=context, stream_mode=["custom", "updates"]):
+                if mode == "custom" and on_event is not None:
+                    on_event(chunk)
+                elif mode == "updates" and "__interrupt__" in chunk:
+                    question = str(chunk["__interrupt__"][0].value)
+            if question is None:
+                return graph.get_state(THREAD).values
+            pending = Command(resume=answer(question) if answer else "")
+    finally:
+        checkpointer.conn.close()

@@ -1,0 +1,137 @@
+"""The agent's state: what the reward search knows after each step of the graph (checkpointed after every node)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+from eureka.sandbox.protocol import Result, Status
+
+
+class Stage(StrEnum):
+    """Where a candidate is in check -> repair -> evaluate."""
+
+    PROPOSED = "proposed"  # code written (by the model, a repair, or given), not checked yet
+    VALID = "valid"  # passed the static checks, waits for its training job
+    BROKEN = "broken"  # failed a check or its job; goes back to the model with the error
+    TRAINED = "trained"  # its job trained to the end; has a fitness
+    DROPPED = "dropped"  # failed with no repair round left
+
+
+class Attempt(BaseModel):
+    """One version of a candidate: the first reply, then one per repair round."""
+
+    reply: str = Field(description="the model's reply, or where the code came from when it was given")
+    code: str | None = Field(description="the extracted compute_reward source; None when the reply had none")
+    error: str | None = Field(None, description="why this version failed its check or its job")
+    status: Status | None = Field(None, description="how its sandbox job ended, when it ran")
+
+
+class Candidate(BaseModel):
+    """A reward function being checked, repaired, trained."""
+
+    id: str = Field(description="'it<iteration>-c<index>', also its folder name in the run")
+    iteration: int = Field(description="search iteration it belongs to (0: the initial reward)")
+    index: int = Field(description="its place among the iteration's samples")
+    attempts: list[Attempt] = Field(description="every version, the current one last")
+    stage: Stage
+    result: Result | None = Field(None, description="the training result, once trained")
+
+    @property
+    def code(self) -> str | None:
+        """The current version's code."""
+        return self.attempts[-1].code
+
+    @property
+    def repairs(self) -> int:
+        """Repair rounds used so far."""
+        return len(self.attempts) - 1
+
+    @property
+    def fitness(self) -> float | None:
+        """Max task fitness over training (the paper's selection criterion); None before training."""
+        return self.result.max_fitness if self.result is not None else None
+
+    def trained(self, result: Result) -> Candidate:
+        """A copy marked trained with its job's ``result``."""
+        last = self.attempts[-1].model_copy(update={"status": result.status})
+        attempts = [*self.attempts[:-1], last]
+        return self.model_copy(update={"attempts": attempts, "stage": Stage.TRAINED, "result": result})
+
+    def failed(self, error: str, status: Status | None, repair_rounds: int) -> Candidate:
+        """A copy marked broken with ``error`` (dropped when ``repair_rounds`` are used up)."""
+        last = self.attempts[-1].model_copy(update={"error": error, "status": status})
+        stage = Stage.BROKEN if self.repairs < repair_rounds else Stage.DROPPED
+        return self.model_copy(update={"attempts": [*self.attempts[:-1], last], "stage": stage})
+
+
+FinalLabel = Literal["eureka", "human", "sparse"]
+
+
+class FinalScore(BaseModel):
+    """One reward re-trained over several seeds at the task's budget."""
+
+    label: FinalLabel
+    seeds: list[int]
+    max_fitness: list[float | None] = Field(description="per seed: the max fitness over training")
+    errors: list[str] = Field(default_factory=list, description="seeds whose job failed, with why")
+
+    @property
+    def values(self) -> list[float]:
+        """Max fitness of the seeds that trained (a failed seed counts as 0, as an untrained policy scores)."""
+        return [f if f is not None else 0.0 for f in self.max_fitness]
+
+    @property
+    def mean(self) -> float:
+        """Mean over seeds."""
+        return sum(self.values) / len(self.values)
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation over seeds."""
+        return (sum((v - self.mean) ** 2 for v in self.values) / len(self.values)) ** 0.5
+
+
+def merge(left: dict, right: dict) -> dict:
+    """Reducer: entries of ``right`` replace those of ``left`` with the same key."""
+    return {**left, **right}
+
+
+def add_values(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
+    """Reducer: counters and wall times accumulate key by key."""
+    return {key: left.get(key, 0.0) + right.get(key, 0.0) for key in left.keys() | right.keys()}
+
+
+class RunState(TypedDict, total=False):
+    """The reward search's state. Nodes return partial updates; the reducers say how they combine."""
+
+    iteration: int
+    """The iteration being worked on (0 is the initial reward when one is given); above N means finalize."""
+    last_iteration: int
+    """N: the search stops after this iteration and finalizes."""
+    retried: bool
+    """Whether this iteration already used its one retry after every candidate failed."""
+    candidates: Annotated[dict[str, Candidate], merge]
+    """Every candidate of the run by id, in its latest stage."""
+    best_id: str | None
+    """The best trained candidate so far (by max fitness)."""
+    reflected_id: str | None
+    """The candidate the reflection is about: the best of the last iteration, whose code goes back with it."""
+    reflection: str | None
+    """The text that goes back to the model with that code: reward reflection plus feedback."""
+    finals: dict[str, FinalScore]
+    """The final re-training of the best, human and sparse rewards, by label."""
+    score: float | None
+    """Human-normalised score (F - F_sparse) / |F_human - F_sparse|; None when human and sparse tie."""
+    seconds: Annotated[dict[str, float], add_values]
+    """Wall time per phase: llm, check, evaluate (and train_in_worker, the jobs' own time), final."""
+    usage: Annotated[dict[str, float], add_values]
+    """Model calls and tokens: calls, prompt_tokens, completion_tokens."""
+
+
+def candidates_of(state: RunState, iteration: int) -> list[Candidate]:
+    """The candidates of one iteration, in the order they were proposed."""
+    found = [c for c in state.get("candidates", {}).values() if c.iteration == iteration]
+    return sorted(found, key=lambda c: c.index)

@@ -1,0 +1,133 @@
+"""The run folder ``runs/<id>/``: where a reward search keeps everything it made, so that it can be read and
+resumed.
+
+Layout::
+
+    config.yaml                    the run's configuration
+    state.sqlite                   the graph's checkpoints (``eureka run --resume <id>``)
+    candidates/<id>/reply-r<N>.md  the model's reply for repair round N (0: the first reply)
+    candidates/<id>/reward-r<N>.py its code
+    candidates/<id>/job-r<N>/      its sandbox job folder (job.json, result.json, progress.jsonl, train/)
+    iterations/it<i>.json          each iteration's candidates, best and reflection
+    final/<label>-s<seed>/         the final re-training jobs
+    best_reward.py, summary.json, report.md
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "config.yaml"
+STATE_DB = "state.sqlite"
+SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.md"
+BEST_REWARD_FILE = "best_reward.py"
+
+
+class RunNotFound(FileNotFoundError):
+    """``--resume`` named a run that has no folder or no saved state."""
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Paths and writers of one run's folder."""
+
+    root: Path
+
+    @classmethod
+    def create(cls, runs_dir: Path, task: str) -> RunFolder:
+        """A new, empty run folder ``<runs_dir>/<task>-<date>-<time>`` (a suffix keeps names unique)."""
+        stem = f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
+        for n in range(1000):
+            root = runs_dir / (stem if n == 0 else f"{stem}-{n}")
+            try:
+                root.mkdir(parents=True)
+            except FileExistsError:
+                continue
+            return cls(root.resolve())
+        raise FileExistsError(f"no free run folder name under {runs_dir} for {stem}")
+
+    @classmethod
+    def open(cls, runs_dir: Path, run_id: str) -> RunFolder:
+        """An existing run, by id (its folder name) or by path.
+
+        Raises:
+            RunNotFound: no such folder, or it holds no configuration to resume from.
+        """
+        root = Path(run_id) if Path(run_id).is_dir() else runs_dir / run_id
+        if not (root / CONFIG_FILE).exists():
+            known = sorted(p.name for p in runs_dir.glob("*") if (p / CONFIG_FILE).exists())[-5:]
+            raise RunNotFound(
+                f"no run {run_id!r} under {runs_dir}/ (a run folder holds {CONFIG_FILE})"
+                + (f"; recent runs: {', '.join(known)}" if known else "")
+            )
+        return cls(root.resolve())
+
+    @property
+    def id(self) -> str:
+        """The run's id: its folder name."""
+        return self.root.name
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / STATE_DB
+
+    @property
+    def summary(self) -> Path:
+        return self.root / SUMMARY_FILE
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_FILE
+
+    @property
+    def best_reward(self) -> Path:
+        return self.root / BEST_REWARD_FILE
+
+    def candidate_dir(self, candidate_id: str) -> Path:
+        return self.root / "candidates" / candidate_id
+
+    def job_dir(self, candidate_id: str, repair_round: int) -> Path:
+        return self.candidate_dir(candidate_id) / f"job-r{repair_round}"
+
+    def final_dir(self, label: str, seed: int) -> Path:
+        return self.root / "final" / f"{label}-s{seed}"
+
+    def reply(self, candidate_id: str, repair_round: int, ask: Callable[[], str]) -> str:
+        """The model's reply for this candidate and round: read back if an earlier (killed) session got it,
+        else ``ask()`` and keep it. Model calls are the slowest step; a resumed run never repeats one."""
+        path = self.candidate_dir(candidate_id) / f"reply-r{repair_round}.md"
+        if path.exists():
+            return path.read_text()
+        text = ask()
+        write_text(path, text)
+        return text
+
+    def write_code(self, candidate_id: str, repair_round: int, code: str) -> Path:
+        """Keep one version of a candidate's code; return its path."""
+        path = self.candidate_dir(candidate_id) / f"reward-r{repair_round}.py"
+        write_text(path, code)
+        return path
+
+    def write_json(self, relative: str, data: Any) -> Path:
+        """Write ``data`` as JSON at ``relative`` inside the run folder."""
+        path = self.root / relative
+        write_text(path, json.dumps(data, indent=1))
+        return path
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write atomically, creating parent folders: a killed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)

@@ -1,0 +1,134 @@
+"""A run's results as files: each iteration's record, ``summary.json`` and a readable ``report.md``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eureka.agent.state import Candidate, FinalScore, RunState, Stage
+from eureka.config import RunConfig
+from eureka.envs.task import Task
+from eureka.report.run_folder import RunFolder, write_text
+
+#: Human and sparse rewards within this share of the task's success threshold of each other tie: the
+#: human-normalised score would divide by (almost) nothing.
+TIE_SHARE = 0.01
+
+
+def human_normalised(finals: dict[str, FinalScore], task: Task) -> float | None:
+    """(F_eureka - F_sparse) / |F_human - F_sparse| over the seeds' mean max fitness, as in the paper; None when
+    there is no Eureka reward or when the human and sparse rewards tie (cartpole's sparse reward is its classic
+    reward, so both reach 500)."""
+    if "eureka" not in finals:
+        return None
+    eureka, human, sparse = (finals[label].mean for label in ("eureka", "human", "sparse"))
+    gap = abs(human - sparse)
+    return None if gap <= TIE_SHARE * task.success_threshold else (eureka - sparse) / gap
+
+
+def candidate_record(c: Candidate) -> dict[str, Any]:
+    """One candidate as plain data for the summaries."""
+    return {
+        "id": c.id,
+        "iteration": c.iteration,
+        "stage": str(c.stage),
+        "max_fitness": c.fitness,
+        "final_fitness": c.result.final_fitness if c.result else None,
+        "repairs": c.repairs,
+        "errors": [a.error for a in c.attempts if a.error],
+    }
+
+
+def write_iteration(
+    folder: RunFolder, iteration: int, candidates: list[Candidate], best: Candidate | None, reflection: str | None
+) -> None:
+    """``iterations/it<i>.json``: the iteration's candidates, its best and the reflection sent back."""
+    folder.write_json(
+        f"iterations/it{iteration}.json",
+        {
+            "iteration": iteration,
+            "best": best.id if best else None,
+            "candidates": [candidate_record(c) for c in candidates],
+            "reflection": reflection,
+        },
+    )
+
+
+def score_text(score: float | None, finals: dict[str, FinalScore]) -> str:
+    """The score for people, with the reason when there is none."""
+    if score is not None:
+        return f"{score:.2f}"
+    if "eureka" not in finals:
+        return "n/a (no candidate trained)"
+    return f"n/a (the human and sparse rewards tie at {finals['human'].mean:.3g})"
+
+
+def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> None:
+    """``summary.json`` (everything measured, for tools) and ``report.md`` (the same, for people)."""
+    finals = state.get("finals", {})
+    candidates = sorted(state.get("candidates", {}).values(), key=lambda c: (c.iteration, c.index))
+    best = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    score = state.get("score")
+    summary = {
+        "run": folder.id,
+        "task": task.name,
+        "fitness_kind": task.fitness_kind,
+        "success_threshold": task.success_threshold,
+        "iterations": config.search.iterations,
+        "samples": config.search.samples,
+        "best": {"id": best.id, "max_fitness": best.fitness, "code": folder.best_reward.name} if best else None,
+        "final": {
+            label: {"seeds": f.seeds, "max_fitness": f.max_fitness, "mean": f.mean, "std": f.std, "errors": f.errors}
+            for label, f in finals.items()
+        },
+        "human_normalised_score": score,
+        "candidates": [candidate_record(c) for c in candidates],
+        "seconds": state.get("seconds", {}),
+        "usage": state.get("usage", {}),
+    }
+    folder.write_json(folder.summary.name, summary)
+
+    seeds = ", ".join(str(s) for s in next(iter(finals.values())).seeds) if finals else "-"
+    lines = [
+        f"# Eureka run {folder.id}",
+        "",
+        f"Task **{task.name}**: {task.goal} Fitness: {task.fitness_kind} (solved at {task.success_threshold:g}).",
+        f"Search: {config.search.iterations} iterations x {config.search.samples} samples, model "
+        f"{config.llm.provider}{' ' + config.llm.model if config.llm.model else ''}.",
+        "",
+        "## Final comparison",
+        "",
+        f"Max fitness over training, mean ± std over the seeds {seeds}.",
+        "",
+        "| reward | mean | std | per seed |",
+        "|---|---|---|---|",
+        *(
+            f"| {label} | {f.mean:.4g} | {f.std:.3g} | {', '.join(_number(v) for v in f.max_fitness)} |"
+            for label, f in finals.items()
+        ),
+        "",
+        f"Human-normalised score: **{score_text(score, finals)}**",
+        "",
+        "## Candidates",
+        "",
+        "| candidate | stage | max fitness | repairs | last error |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {c.id} | {c.stage} | {_number(c.fitness)} | {c.repairs} | "
+            f"{_one_line(c.attempts[-1].error) if c.stage is not Stage.TRAINED else ''} |"
+            for c in candidates
+        ),
+    ]
+    if best is not None and best.code is not None:
+        lines += ["", f"## Best reward ({best.id})", "", "```python", best.code.strip(), "```"]
+    seconds = state.get("seconds", {})
+    lines += ["", "## Time", "", *(f"- {phase}: {value:.1f} s" for phase, value in sorted(seconds.items()))]
+    write_text(folder.report, "\n".join(lines) + "\n")
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _one_line(text: str | None, width: int = 100) -> str:
+    flat = " ".join((text or "").split()).replace("|", "\\|")
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -1,0 +1,120 @@
+"""The reward-search graph driven by scripted model replies, with the real sandbox and real PPO (tiny budgets).
+
+Each test scripts what the model says and checks which branch the graph took: repairs, retries, reflection,
+initial reward, feedback, and what lands in the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scripted import CRASHES, GOOD, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
+
+from eureka.agent.state import Stage
+from eureka.sandbox.protocol import Status
+
+
+def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
+    state, model, folder = scripted_run(tmp_path, [GOOD, SYNTAX_ERROR, GOOD])
+    first, second = state["candidates"]["it1-c0"], state["candidates"]["it1-c1"]
+    assert first.stage is Stage.TRAINED and first.fitness is not None and first.fitness > 0
+    assert second.stage is Stage.TRAINED and second.repairs == 1
+    assert "SyntaxError" in second.attempts[0].error
+    repair_prompt = model.prompts[2][-1].content
+    assert "SyntaxError" in repair_prompt and "return pole_angle +" in model.prompts[2][-2].content
+    # run folder: replies, code, job folders, iteration record, summary, report
+    assert (folder.candidate_dir("it1-c1") / "reply-r1.md").read_text() == GOOD
+    assert (folder.job_dir("it1-c1", 1) / "result.json").exists()
+    summary = json.loads(folder.summary.read_text())
+    assert summary["best"]["id"] in ("it1-c0", "it1-c1")
+    assert set(summary["final"]) == {"eureka", "human", "sparse"}
+    assert folder.best_reward.read_text() == state["candidates"][state["best_id"]].code
+    assert "Human-normalised score" in folder.report.read_text()
+    assert json.loads((folder.root / "iterations" / "it1.json").read_text())["best"] == state["best_id"]
+
+
+def test_wrong_signature_and_missing_code_are_sent_back_and_dropped_when_out_of_rounds(tmp_path):
+    state, model, _ = scripted_run(tmp_path, [WRONG_SIGNATURE, NO_CODE, GOOD, NO_CODE])
+    fixed, dropped = state["candidates"]["it1-c0"], state["candidates"]["it1-c1"]
+    assert "'state' is not a state variable" in fixed.attempts[0].error and "pole_angle" in fixed.attempts[0].error
+    assert fixed.stage is Stage.TRAINED
+    assert dropped.stage is Stage.DROPPED and dropped.repairs == 1
+    assert all("no ```python code block" in a.error for a in dropped.attempts)
+    assert len(model.prompts) == 4
+
+
+def test_runtime_crash_and_nan_reward_are_repaired_after_their_jobs_fail(tmp_path):
+    state, model, _ = scripted_run(tmp_path, [CRASHES, NAN, GOOD, GOOD])
+    crashed, nan = state["candidates"]["it1-c0"], state["candidates"]["it1-c1"]
+    assert crashed.attempts[0].status is Status.RUNTIME_ERROR and "undefined_method" in crashed.attempts[0].error
+    assert nan.attempts[0].status is Status.NONFINITE_REWARD
+    assert crashed.stage is Stage.TRAINED and nan.stage is Stage.TRAINED
+    assert "undefined_method" in model.prompts[2][-1].content
+
+
+def test_an_iteration_where_everything_failed_is_retried_once_with_the_errors(tmp_path):
+    replies = [NO_CODE, WRONG_SIGNATURE, NO_CODE, WRONG_SIGNATURE, GOOD, GOOD]
+    state, model, _ = scripted_run(tmp_path, replies)
+    assert [c.stage for c in sorted(state["candidates"].values(), key=lambda c: c.index)] == [
+        Stage.DROPPED,
+        Stage.DROPPED,
+        Stage.TRAINED,
+        Stage.TRAINED,
+    ]
+    retry_prompt = model.prompts[4][-1].content
+    assert "Every reward function written for this round failed" in retry_prompt and "'state'" in retry_prompt
+    assert state["best_id"] in ("it1-c2", "it1-c3")
+
+
+def test_all_failed_twice_ends_with_no_best_and_only_human_and_sparse_retrained(tmp_path):
+    state, _, folder = scripted_run(tmp_path, [NO_CODE] * 8)
+    assert state["best_id"] is None and state["score"] is None
+    assert set(state["finals"]) == {"human", "sparse"}
+    assert "n/a (no candidate trained)" in folder.report.read_text()
+
+
+def test_second_iteration_gets_the_best_code_and_its_reflection(tmp_path):
+    state, model, _ = scripted_run(tmp_path, [GOOD, GOOD, GOOD, GOOD], **{"search.iterations": 2})
+    assert state["iteration"] == 3
+    conversation = model.prompts[2]
+    assert [m.type for m in conversation] == ["system", "human", "ai", "human"]
+    assert "upright_temperature" in conversation[2].content
+    assert "fitness: [" in conversation[3].content and "upright: [" in conversation[3].content
+
+
+def test_initial_human_reward_and_feedback_from_a_file_and_from_a_person(tmp_path):
+    notes = tmp_path / "feedback.txt"
+    notes.write_text("The cart drifts to the right.")
+    state, model, _ = scripted_run(tmp_path, [GOOD, GOOD], init_reward="human", feedback=str(notes))
+    given = state["candidates"]["it0-c0"]
+    assert given.stage is Stage.TRAINED and given.attempts[0].reply == "given: human"
+    first_prompt = model.prompts[0]
+    assert "def compute_reward(" in first_prompt[2].content  # the human reward, as the code to improve
+    assert "Feedback from the user: The cart drifts to the right." in first_prompt[3].content
+
+    state, model, _ = scripted_run(tmp_path, [GOOD, GOOD, GOOD, GOOD], feedback="ask", **{"search.iterations": 2})
+    assert "Feedback from the user: Keep the cart centred." in model.prompts[2][-1].content
+
+
+@pytest.mark.parametrize("option", ["task", "init_reward"])
+def test_bad_run_settings_fail_before_anything_runs(tmp_path, option):
+    from typer.testing import CliRunner
+
+    from eureka.cli import app
+
+    args = ["run", "--runs-dir", str(tmp_path)]
+    args += ["--task", "nope"] if option == "task" else ["--init-reward", str(tmp_path / "missing.py")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert ("unknown task" in result.output) if option == "task" else ("cannot read the reward file" in result.output)
+    assert not any(tmp_path.iterdir())
+
+
+def test_resume_of_an_unknown_run_names_the_problem(tmp_path):
+    from typer.testing import CliRunner
+
+    from eureka.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path), "--resume", "cartpole-x"])
+    assert result.exit_code == 2 and "no run 'cartpole-x'" in result.output

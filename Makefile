@@ -35,16 +35,16 @@ demo: install
 
 test: install
 	$(call apt_install,$(TEST_PACKAGES))
-	$(BIN)/ruff check eureka tests benchmarks
-	$(BIN)/ruff format --check eureka tests benchmarks
+	$(BIN)/ruff check eureka tests benchmarks examples
+	$(BIN)/ruff format --check eureka tests benchmarks examples
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check eureka tests benchmarks
+	$(BIN)/ruff check eureka tests benchmarks examples
 
 format: install
-	$(BIN)/ruff format eureka tests benchmarks
-	$(BIN)/ruff check --fix eureka tests benchmarks
+	$(BIN)/ruff format eureka tests benchmarks examples
+	$(BIN)/ruff check --fix eureka tests benchmarks examples
 
 bench: install
 	$(BIN)/python benchmarks/bench_training.py

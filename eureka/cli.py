@@ -14,7 +14,8 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eureka.envs import RewardContractError, builtin_tasks, get_task
+from eureka.envs import RewardContractError, get_task
+from eureka.plugins.manager import get_plugins
 from eureka.rewards import reward_source
 from eureka.sandbox.backends import SandboxUnavailable, get_backend
 from eureka.sandbox.protocol import Job, read_progress
@@ -41,9 +42,9 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def tasks() -> None:
-    """List the available tasks."""
+    """List the available tasks (built-in and from plugins)."""
     table = Table("task", "fitness", "success at", "goal")
-    for task in builtin_tasks().values():
+    for task in get_plugins().tasks().values():
         table.add_row(task.name, task.fitness_kind, f"{task.success_threshold:g}", task.goal)
     console.print(table)
 
@@ -196,7 +197,7 @@ def run(
                     executor__workers=workers,
                     executor__devices=device,
                     init_reward=init_reward,
-                    feedback=feedback,
+                    feedback=feedback if feedback in (None, "ask") else str(Path(feedback).resolve()),
                     from_checkpoint=str(from_checkpoint.resolve()) if from_checkpoint else None,
                 ),
             )
@@ -234,6 +235,18 @@ def run(
         console.print(f"{label:>7}: max fitness {final.mean:.4g} ± {final.std:.3g} over seeds {final.seeds}")
     console.print(f"human-normalised score: [bold]{score_text(score, finals)}[/]")
     console.print(f"report: {folder.report}")
+
+
+@app.command()
+def plugins() -> None:
+    """List every plugin: where it came from, what it provides, and any problem loading it."""
+    table = Table("plugin", "from", "provides", "problems")
+    for info in get_plugins().plugins():
+        provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.provides.items())
+        others = [hook for hook in info.hooks if hook in ("eureka_metrics", "eureka_feedback")]
+        provides = "; ".join(p for p in (provides, ", ".join(others)) if p)
+        table.add_row(info.name, info.source, provides or "-", "\n".join(info.problems) or "-")
+    console.print(table)
 
 
 llm_app = typer.Typer(help="The embedded local model server, and checks of any configured model.", no_args_is_help=True)

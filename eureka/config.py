@@ -45,6 +45,7 @@ class SandboxConfig(BaseModel):
 class ExecutorConfig(BaseModel):
     """How many candidates train at once, and on which devices."""
 
+    kind: str = Field("local", description="executor: local, or one a plugin adds")
     workers: int | None = Field(None, description="parallel jobs; one per GPU, or cores / threads on CPU")
     devices: list[str] = Field(default_factory=lambda: ["cpu"], description="devices jobs are spread over")
     threads: int = Field(1, ge=1, description="torch threads per CPU job")

@@ -75,7 +75,7 @@ def compile_reward(source: str, task: Task, filename: str = FILENAME) -> RewardF
         RewardContractError: syntax error, a construct the policy refuses, no ``compute_reward``, or a parameter
             the task does not expose.
     """
-    namespace = restricted_globals()
+    namespace = restricted_globals() | task.constants
     try:
         exec(_bytecode(source, filename), namespace)  # noqa: S102 - restricted bytecode
     except PolicyViolation as exc:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
-from eureka.agent.feedback import FeedbackSource
 from eureka.config import RunConfig
 from eureka.envs.task import Task
+from eureka.plugins.manager import Plugins
 from eureka.report.run_folder import RunFolder
-from eureka.sandbox.executor import LocalExecutor
+from eureka.sandbox.executor import Executor
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,9 @@ class Context:
     task: Task
     config: RunConfig
     llm: BaseChatModel
-    executor: LocalExecutor
+    executor: Executor
     folder: RunFolder
-    feedback: tuple[FeedbackSource, ...] = ()
+    plugins: Plugins
 
 
 @dataclass(frozen=True)

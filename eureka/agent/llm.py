@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -23,14 +23,15 @@ from pydantic import BaseModel, Field
 
 from eureka.agent.local_llm import MODEL_NAME, local_server
 
-Provider = Literal["local", "openai", "compatible"]
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
 class LLMConfig(BaseModel):
     """Which model writes the rewards, and how it is called."""
 
-    provider: Provider = Field("local", description="local (embedded, offline), openai, or compatible (base_url)")
+    provider: str = Field(
+        "local", description="local (embedded, offline), openai, compatible (base_url), or a plugin's provider"
+    )
     model: str | None = Field(None, description="model name; the provider's default when empty")
     base_url: str | None = Field(None, description="API root of an OpenAI-compatible server, e.g. http://host:8000/v1")
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
@@ -81,31 +82,52 @@ class UsageLog(BaseCallbackHandler):
 
 
 def chat_model(config: LLMConfig | None = None, usage: UsageLog | None = None) -> BaseChatModel:
-    """A ChatOpenAI for ``config`` (the embedded local model by default).
+    """The chat model for ``config`` (the embedded local model by default), from the provider's plugin.
 
     Raises:
-        LLMError: a missing key or base URL, or the local model cannot start.
+        LLMError: an unknown provider, a missing key or base URL, or the local model cannot start.
     """
-    from langchain_openai import ChatOpenAI
-
-    from eureka.agent.local_llm import LocalModelError
+    from eureka.plugins.manager import get_plugins
 
     config = config or LLMConfig()
-    if config.provider == "local":
-        try:
-            server = local_server()
-        except LocalModelError as exc:
-            raise LLMError(str(exc)) from None
-        base_url, model, api_key = server.base_url, config.model or MODEL_NAME, "local"
-    elif config.provider == "openai":
-        api_key = os.environ.get(config.api_key_env)
-        if not api_key:
-            raise LLMError(f"provider 'openai' needs an API key in ${config.api_key_env}; it is not set")
-        base_url, model = config.base_url, config.model or DEFAULT_OPENAI_MODEL
-    else:
-        if not config.base_url or not config.model:
-            raise LLMError("provider 'compatible' needs both base_url (e.g. http://localhost:8000/v1) and model")
-        base_url, model, api_key = config.base_url, config.model, os.environ.get(config.api_key_env) or "none"
+    providers = get_plugins().llm_backends()
+    if config.provider not in providers:
+        raise LLMError(f"unknown model provider {config.provider!r}; known: {', '.join(sorted(providers))}")
+    model = providers[config.provider](config)
+    if usage is not None:
+        model.callbacks = [usage]
+    return model
+
+
+def local_model(config: LLMConfig) -> BaseChatModel:
+    """The embedded model, served by a managed local server (started on first use)."""
+    from eureka.agent.local_llm import LocalModelError
+
+    try:
+        server = local_server()
+    except LocalModelError as exc:
+        raise LLMError(str(exc)) from None
+    return _chat_openai(config, server.base_url, config.model or MODEL_NAME, "local")
+
+
+def openai_model(config: LLMConfig) -> BaseChatModel:
+    """OpenAI's API (or ``base_url``), with the key from ``config.api_key_env``."""
+    api_key = os.environ.get(config.api_key_env)
+    if not api_key:
+        raise LLMError(f"provider 'openai' needs an API key in ${config.api_key_env}; it is not set")
+    return _chat_openai(config, config.base_url, config.model or DEFAULT_OPENAI_MODEL, api_key)
+
+
+def compatible_model(config: LLMConfig) -> BaseChatModel:
+    """Any OpenAI-compatible server: vLLM, Ollama, llama.cpp, LM Studio."""
+    if not config.base_url or not config.model:
+        raise LLMError("provider 'compatible' needs both base_url (e.g. http://localhost:8000/v1) and model")
+    return _chat_openai(config, config.base_url, config.model, os.environ.get(config.api_key_env) or "none")
+
+
+def _chat_openai(config: LLMConfig, base_url: str | None, model: str, api_key: str) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
     return ChatOpenAI(
         model=model,
         base_url=base_url,
@@ -117,7 +139,6 @@ def chat_model(config: LLMConfig | None = None, usage: UsageLog | None = None) -
         extra_body=None if config.provider == "openai" else {"max_tokens": config.max_tokens},
         timeout=config.timeout_s,
         max_retries=config.max_retries,
-        callbacks=[usage] if usage is not None else None,
     )
 
 

@@ -18,7 +18,6 @@ from langgraph.runtime import Runtime
 from eureka.agent.context import Context, Event
 from eureka.agent.llm import LLMError, explain
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages, retry_messages
-from eureka.agent.reflection import reflection
 from eureka.agent.state import (
     Attempt,
     Candidate,
@@ -206,9 +205,9 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     best = max(trained, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
     overall = state["candidates"][state["best_id"]] if state.get("best_id") else None
     best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
-    extra = [text for source in ctx.feedback if (text := source(ctx.task, best))]
     assert best.result is not None  # trained candidates have results
-    text = reflection(best.result, ctx.task, feedback=extra)
+    metrics = ctx.plugins.metrics(ctx.task, best.result)
+    text = "\n\n".join(ctx.plugins.feedback(ctx.task, best, metrics, ctx.config))
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
     return {
         "iteration": iteration + 1,

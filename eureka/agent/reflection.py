@@ -60,20 +60,21 @@ def diagnostics(result: Result, task: Task) -> list[str]:
     return findings
 
 
-def reflection(result: Result, task: Task, feedback: list[str] | None = None) -> str:
-    """The reflection on a trained candidate (whose code precedes it in the conversation), with findings and any
-    extra feedback appended."""
+def reflection(result: Result, task: Task, metrics: dict[str, float] | None = None) -> str:
+    """The reflection on a trained candidate (whose code precedes it in the conversation): fitness and component
+    statistics, the metrics plugins measured on the job, and findings."""
     findings = diagnostics(result, task)
     tips = template("tips")
     if findings:
         tips += "In this run: " + "; ".join(findings) + ".\n"
-    for text in feedback or []:
-        tips += f"\n{text.strip()}\n"
+    statistics = statistics_text(result, task)
+    if metrics:
+        statistics += "\n" + "\n".join(f"{name}: {value:.4g}" for name, value in metrics.items())
     return render(
         "reflection",
         points=str(min(POINTS, len(result.fitness_curve))),
         fitness_kind=task.fitness_kind.replace("_", " "),
         threshold=f"{task.success_threshold:g}",
-        statistics=statistics_text(result, task),
+        statistics=statistics,
         tips=tips,
     )

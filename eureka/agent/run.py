@@ -8,35 +8,36 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
 
 from eureka.agent.context import Context, Event
-from eureka.agent.feedback import feedback_sources
 from eureka.agent.graph import THREAD, build_graph, open_checkpointer
 from eureka.agent.llm import chat_model
 from eureka.agent.state import RunState
 from eureka.config import RunConfig
-from eureka.envs import get_task
+from eureka.plugins.manager import get_plugins, get_task
 from eureka.report.run_folder import RunFolder
 from eureka.sandbox.backends import get_backend
-from eureka.sandbox.executor import LocalExecutor
 
 
 def make_context(config: RunConfig, folder: RunFolder, llm: BaseChatModel | None = None) -> Context:
     """The services of a run from its config (``llm`` replaces the configured model, e.g. scripted replies).
 
     Raises:
-        KeyError: unknown task.
+        KeyError: unknown task or executor.
         SandboxUnavailable: the sandbox backend cannot run here.
         LLMError: the model cannot be reached or configured.
     """
+    plugins = get_plugins()
     task = get_task(config.task)
+    executors = plugins.executors()
+    if config.executor.kind not in executors:
+        raise KeyError(f"unknown executor {config.executor.kind!r}; known: {', '.join(sorted(executors))}")
     backend = get_backend(config.sandbox.backend, config.sandbox.unsafe_no_sandbox)
-    executor = LocalExecutor(backend, config.executor.devices, config.executor.workers, config.executor.threads)
     return Context(
         task=task,
         config=config,
         llm=llm if llm is not None else chat_model(config.llm),
-        executor=executor,
+        executor=executors[config.executor.kind](backend, config.executor),
         folder=folder,
-        feedback=tuple(feedback_sources(config.feedback)),
+        plugins=plugins,
     )
 
 

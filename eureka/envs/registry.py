@@ -58,15 +58,3 @@ def builtin_tasks() -> dict[str, Task]:
         ),
     ]
     return {task.name: task for task in tasks}
-
-
-def get_task(name: str) -> Task:
-    """The task called ``name``.
-
-    Raises:
-        KeyError: with the list of known tasks.
-    """
-    tasks = builtin_tasks()
-    if name not in tasks:
-        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(sorted(tasks))}")
-    return tasks[name]

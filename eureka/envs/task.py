@@ -72,6 +72,17 @@ class Task:
         return head.rstrip() + "\n"
 
     @cached_property
+    def constants(self) -> dict[str, float]:
+        """The task module's upper-case numeric constants (``MAX_ANGLE = ...``): reward code may use them by name,
+        as the LLM reads them in the context source (the paper's rewards run inside the environment's module)."""
+        module = vars(sys.modules[self.env_cls.__module__])
+        return {
+            name: value
+            for name, value in module.items()
+            if name.isupper() and isinstance(value, int | float) and not isinstance(value, bool)
+        }
+
+    @cached_property
     def human_reward_source(self) -> str:
         """The human reward as a stand-alone reward file defining ``compute_reward``."""
         body = inspect.getsource(self.human_reward)

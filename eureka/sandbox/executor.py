@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Protocol
 
 from eureka.sandbox.backends.base import SandboxBackend
 from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Progress, Result, read_progress
@@ -39,6 +40,14 @@ def finished_result(job: Job, job_dir: Path) -> Result | None:
     if before.model_dump(exclude=PLACEMENT) != job.model_dump(exclude=PLACEMENT):
         return None
     return Result.model_validate_json(result_file.read_text())
+
+
+class Executor(Protocol):
+    """Runs sandbox jobs, several at once, and yields each result as it finishes (plugins add others)."""
+
+    def run(
+        self, jobs: list[tuple[Job, Path]], on_progress: ProgressFn | None = None
+    ) -> Iterator[tuple[Job, Result]]: ...
 
 
 class LocalExecutor:

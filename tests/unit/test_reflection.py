@@ -42,9 +42,9 @@ def test_diagnostics_find_flat_dominant_and_failed():
     assert any("'big' is more than 10x larger" in f for f in findings)
 
 
-def test_reflection_carries_numbers_findings_and_feedback():
+def test_reflection_carries_numbers_findings_and_metrics():
     result = _result([100.0, 480.0], {"upright": [0.2, 0.9], "calm": [-0.1, -0.05]})
-    text = reflection(result, TASK, feedback=["The cart drifts right."])
+    text = reflection(result, TASK, metrics={"epochs_to_threshold": 12.0})
     assert "fitness: [100, 480], max 480" in text and "475 counts as solved" in text
-    assert "The cart drifts right." in text
+    assert "epochs_to_threshold: 12" in text
     assert "stayed near zero" not in text

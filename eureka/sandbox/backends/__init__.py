@@ -1,16 +1,8 @@
-"""Sandbox backends, chosen by name."""
-
-from collections.abc import Callable
+"""Sandbox backends, chosen by name from the plugins (the built-in ones: ``process`` and ``docker``)."""
 
 from eureka.sandbox.backends.base import SandboxBackend, SandboxUnavailable
 from eureka.sandbox.backends.docker import DockerBackend
 from eureka.sandbox.backends.process import ProcessBackend
-
-#: name -> factory taking ``unsafe_no_sandbox`` (only the process backend can run without isolation)
-BACKENDS: dict[str, Callable[[bool], SandboxBackend]] = {
-    "process": ProcessBackend,
-    "docker": lambda unsafe_no_sandbox: DockerBackend(),
-}
 
 
 def get_backend(name: str, unsafe_no_sandbox: bool = False) -> SandboxBackend:
@@ -19,11 +11,14 @@ def get_backend(name: str, unsafe_no_sandbox: bool = False) -> SandboxBackend:
     Raises:
         SandboxUnavailable: unknown name, or the backend cannot isolate code here (the message says what to do).
     """
-    if name not in BACKENDS:
-        raise SandboxUnavailable(f"unknown sandbox backend {name!r}; known: {', '.join(sorted(BACKENDS))}")
-    backend = BACKENDS[name](unsafe_no_sandbox)
+    from eureka.plugins.manager import get_plugins
+
+    backends = get_plugins().sandbox_backends()
+    if name not in backends:
+        raise SandboxUnavailable(f"unknown sandbox backend {name!r}; known: {', '.join(sorted(backends))}")
+    backend = backends[name](unsafe_no_sandbox)
     backend.check_available()
     return backend
 
 
-__all__ = ["BACKENDS", "DockerBackend", "ProcessBackend", "SandboxBackend", "SandboxUnavailable", "get_backend"]
+__all__ = ["DockerBackend", "ProcessBackend", "SandboxBackend", "SandboxUnavailable", "get_backend"]

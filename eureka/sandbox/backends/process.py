@@ -28,8 +28,12 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
 def _python_roots() -> list[str]:
-    """Folders the worker's Python needs to read: the installation, the venv, import paths, this package."""
+    """Folders the worker's Python needs to read: the installation, the venv, import paths, this package, and
+    the code of entry-point plugins (an editable install's is anywhere on the disk)."""
+    from eureka.plugins.manager import get_plugins
+
     roots = {sys.base_prefix, sys.prefix, str(Path(eureka.__file__).resolve().parent)}
+    roots.update(get_plugins().import_roots())
     roots.update(p for p in sys.path if p and os.path.isdir(p))
     roots.add(str(Path(sys.executable).resolve().parent))
     # Drop folders inside others (bwrap would mount them twice) and the ones /usr already covers.

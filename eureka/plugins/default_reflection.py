@@ -1,0 +1,12 @@
+"""Built-in plugin: the reward reflection (fitness and component statistics over training, and findings)."""
+
+from eureka.agent.reflection import reflection
+from eureka.agent.state import Candidate
+from eureka.config import RunConfig
+from eureka.envs.task import Task
+from eureka.plugins import hookimpl
+
+
+@hookimpl(trylast=True)
+def eureka_feedback(task: Task, candidate: Candidate, metrics: dict[str, float], config: RunConfig) -> str | None:
+    return reflection(candidate.result, task, metrics) if candidate.result is not None else None

@@ -13,10 +13,11 @@ TORCH := torch==2.13.0
 install: $(STAMP)
 
 # Debian packages: the process sandbox needs bubblewrap and libseccomp; the docker-backend tests need a
-# Docker-compatible engine built without a registry (podman + runc, debootstrap). Installed when missing and we may.
+# Docker-compatible engine built without a registry (podman + runc, debootstrap); the report test needs a headless
+# browser (chromium). Installed when missing and we may.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_PACKAGES := bubblewrap libseccomp2
-TEST_PACKAGES := $(RUN_PACKAGES) podman runc debootstrap
+TEST_PACKAGES := $(RUN_PACKAGES) podman runc debootstrap chromium
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; } || \

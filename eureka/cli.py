@@ -21,7 +21,8 @@ from eureka.sandbox.backends import SandboxUnavailable, get_backend
 from eureka.sandbox.protocol import Job, read_progress
 
 if TYPE_CHECKING:
-    from eureka.agent.context import Event
+    from eureka.agent.context import Context, Event
+    from eureka.agent.state import RunState
 
 app = typer.Typer(help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.", no_args_is_help=True)
 console = Console()
@@ -166,10 +167,9 @@ def run(
     """Search for a reward: the model writes k candidates, each trains in the sandbox, the best one's reflection
     goes back; N times. Then the best, human and sparse rewards are re-trained and compared."""
     from eureka.agent.llm import LLMError
-    from eureka.agent.run import make_context, run_search
+    from eureka.agent.run import make_context
     from eureka.config import RunConfig
     from eureka.report import RunFolder, RunNotFound
-    from eureka.report.live import LiveView
     from eureka.report.summary import score_text
 
     try:
@@ -210,6 +210,21 @@ def run(
     except (KeyError, ValueError, RunNotFound, RewardContractError, SandboxUnavailable, LLMError) as exc:
         raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
 
+    state = _live_search(context, resume is not None, f"eureka run --resume {folder.id}")
+    finals, score = state.get("finals", {}), state.get("score")
+    for label, final in finals.items():
+        console.print(f"{label:>7}: max fitness {final.mean:.4g} ± {final.std:.3g} over seeds {final.seeds}")
+    console.print(f"human-normalised score: [bold]{score_text(score, finals)}[/]")
+    console.print(f"report: {folder.report}")
+
+
+def _live_search(context: Context, resume: bool, resume_hint: str) -> RunState:
+    """Run (or resume) the search with a live table; a model failure ends the command with how to continue."""
+    from eureka.agent.llm import LLMError
+    from eureka.agent.run import run_search
+    from eureka.report.live import LiveView
+
+    settings, folder = context.config, context.folder
     console.print(f"run {folder.id}: {folder.root}")
     view = LiveView(f"{settings.task}: {settings.search.iterations} iterations x {settings.search.samples} samples")
 
@@ -226,15 +241,88 @@ def run(
                 view.add(event)
                 live.update(view.render())
 
-            state = run_search(context, resume=resume is not None, on_event=on_event, answer=ask)
+            return run_search(context, resume=resume, on_event=on_event, answer=ask)
     except LLMError as exc:
-        raise _fail(f"{exc}\nThe run is saved; continue it with: eureka run --resume {folder.id}") from None
+        raise _fail(f"{exc}\nThe run is saved; continue it with: {resume_hint}") from None
 
-    finals, score = state.get("finals", {}), state.get("score")
-    for label, final in finals.items():
-        console.print(f"{label:>7}: max fitness {final.mean:.4g} ± {final.std:.3g} over seeds {final.seeds}")
-    console.print(f"human-normalised score: [bold]{score_text(score, finals)}[/]")
-    console.print(f"report: {folder.report}")
+
+@app.command()
+def bench(
+    tasks: Annotated[str, typer.Option(help="'all' or a comma-separated list of task names.")] = "all",
+    seeds: Annotated[int | None, typer.Option(help="Final re-training seeds per reward [default: 3].")] = None,
+    iterations: Annotated[int | None, typer.Option(help="Search iterations N per task [default: 3].")] = None,
+    samples: Annotated[int | None, typer.Option(help="Candidates per iteration k [default: 4].")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Run-config override KEY=VALUE (YAML value), repeatable.")
+    ] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where bench folders go.")] = Path("runs"),
+    resume: Annotated[str | None, typer.Option(help="Continue the bench with this id (its folder name).")] = None,
+) -> None:
+    """Run the reward search on every task of a suite and tabulate F_sparse, F_human, F_eureka and the
+    human-normalised score (clipped to [0, 3] for the average), as the paper does."""
+    import yaml
+
+    from eureka.agent.llm import LLMError
+    from eureka.agent.run import make_context
+    from eureka.config import RunConfig
+    from eureka.report import RunFolder
+    from eureka.report.bench import (
+        BenchSettings,
+        is_finished,
+        load_settings,
+        new_bench_dir,
+        row,
+        save_settings,
+        table_lines,
+        task_run,
+        write_table,
+    )
+
+    try:
+        if resume:
+            bench_dir = Path(resume) if Path(resume).is_dir() else runs_dir / resume
+            settings = load_settings(bench_dir)
+        else:
+            names = sorted(get_plugins().tasks()) if tasks == "all" else [t.strip() for t in tasks.split(",")]
+            for name in names:
+                get_task(name)
+            overrides = {}
+            for item in set_ or []:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    raise ValueError(f"--set needs KEY=VALUE, got {item!r}")
+                overrides[key] = yaml.safe_load(value)
+            sizes = {"seeds": seeds, "iterations": iterations, "samples": samples}
+            settings = BenchSettings(
+                tasks=names, overrides=overrides, **{key: value for key, value in sizes.items() if value is not None}
+            )
+            RunConfig.load(None, settings.run_overrides(names[0]))  # refuse bad overrides before any run
+            bench_dir = new_bench_dir(runs_dir)
+            save_settings(bench_dir, settings)
+    except (KeyError, ValueError, FileNotFoundError) as exc:
+        raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
+
+    console.print(f"bench {bench_dir.name}: {', '.join(settings.tasks)}")
+    rows = []
+    for name in settings.tasks:
+        run_dir = task_run(bench_dir, name)
+        if run_dir is None or not is_finished(run_dir):
+            try:
+                if run_dir is None:
+                    folder = RunFolder.create(bench_dir, name)
+                    RunConfig.load(None, settings.run_overrides(name)).save(folder.config)
+                else:
+                    folder = RunFolder(run_dir.resolve())
+                context = make_context(RunConfig.load(folder.config), folder)
+            except (KeyError, SandboxUnavailable, LLMError) as exc:
+                raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
+            _live_search(context, run_dir is not None, f"eureka bench --resume {bench_dir.name}")
+            run_dir = folder.root
+        rows.append(row(run_dir))
+    path = write_table(bench_dir, settings, rows)
+    for line in table_lines(rows):
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"table: {path}")
 
 
 @app.command()

@@ -29,6 +29,7 @@ from eureka.agent.state import (
     candidates_of,
 )
 from eureka.envs.base import RewardContractError
+from eureka.report.html import write_report
 from eureka.report.summary import human_normalised, write_iteration, write_summary
 from eureka.rewards import reward_source, static_check
 from eureka.sandbox.protocol import Job, Progress, Status
@@ -214,6 +215,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
         "retried": False,
         "best_id": best_id,
         "reflection": text,
+        "reflections": {str(iteration): text},
         "reflected_id": best.id,
     }
 
@@ -260,7 +262,9 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
         "seconds": {"final": time.perf_counter() - start},
     }
     seconds = add_values(state.get("seconds", {}), update["seconds"])
-    write_summary(ctx.folder, ctx.task, ctx.config, {**state, **update, "seconds": seconds})
+    done: RunState = {**state, **update, "seconds": seconds}
+    write_summary(ctx.folder, ctx.task, ctx.config, done)
+    write_report(ctx.folder, ctx.task, ctx.config, done)
     return update
 
 

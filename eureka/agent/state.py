@@ -121,6 +121,8 @@ class RunState(TypedDict, total=False):
     """The candidate the reflection is about: the best of the last iteration, whose code goes back with it."""
     reflection: str | None
     """The text that goes back to the model with that code: reward reflection plus feedback."""
+    reflections: Annotated[dict[str, str], merge]
+    """Every iteration's reflection, by iteration number (as text), for the report."""
     finals: dict[str, FinalScore]
     """The final re-training of the best, human and sparse rewards, by label."""
     score: float | None

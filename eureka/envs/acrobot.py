@@ -122,3 +122,13 @@ def human_reward(tip_height: torch.Tensor, success: torch.Tensor) -> tuple[torch
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: both links from the pivot and the goal line (``s``: one env's physical state)."""
+    t1, t2 = s[0], s[0] + s[1]  # from hanging straight down
+    elbow = (LINK_LENGTH_1 * torch.sin(t1).item(), -LINK_LENGTH_1 * torch.cos(t1).item())
+    tip = (elbow[0] + torch.sin(t2).item(), elbow[1] - torch.cos(t2).item())
+    ax.set(xlim=(-2.2, 2.2), ylim=(-2.2, 2.2), aspect="equal")
+    ax.axhline(GOAL_HEIGHT, color="grey", ls="--")
+    ax.plot([0, elbow[0], tip[0]], [0, elbow[1], tip[1]], color="tab:orange", lw=4, marker="o")

@@ -92,3 +92,15 @@ def human_reward(
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: the cart on its track and the pole (``s``: one env's physical state)."""
+    from matplotlib.patches import Rectangle
+
+    x, _, theta, _ = s.tolist()
+    ax.set(xlim=(-MAX_POSITION - 0.6, MAX_POSITION + 0.6), ylim=(-0.4, 1.4), aspect="equal")
+    ax.plot([-MAX_POSITION, MAX_POSITION], [0, 0], color="grey")
+    ax.add_patch(Rectangle((x - 0.25, -0.1), 0.5, 0.2, color="tab:blue"))
+    length = 2 * POLE_HALF_LENGTH
+    ax.plot([x, x + length * math.sin(theta)], [0, length * math.cos(theta)], color="tab:orange", lw=4)

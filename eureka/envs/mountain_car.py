@@ -80,3 +80,12 @@ def human_reward(
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: the hill, the flag and the car (``s``: one env's physical state)."""
+    xs = torch.linspace(MIN_POSITION, MAX_POSITION, 100)
+    ax.set(xlim=(MIN_POSITION, MAX_POSITION), ylim=(-1.2, 1.2))
+    ax.plot(xs.tolist(), torch.sin(3 * xs).tolist(), color="grey")
+    ax.plot([GOAL_POSITION, GOAL_POSITION], [torch.sin(torch.tensor(3 * GOAL_POSITION)).item(), 1.1], color="tab:green")
+    ax.plot([s[0].item()], [torch.sin(3 * s[0]).item()], "s", color="tab:blue", markersize=12)

@@ -82,3 +82,11 @@ def human_reward(
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: the pendulum about its pivot, 0 = upright (``s``: one env's physical state)."""
+    tip = (LENGTH * torch.sin(s[0]).item(), LENGTH * torch.cos(s[0]).item())
+    ax.set(xlim=(-1.3, 1.3), ylim=(-1.3, 1.3), aspect="equal")
+    ax.plot([0, tip[0]], [0, tip[1]], color="tab:orange", lw=5)
+    ax.plot([0], [0], "ko")

@@ -127,3 +127,12 @@ def human_reward(
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: the body with its two rotors, and the target (``s``: one env's physical state)."""
+    x, z, pitch, *_, target_x, target_z = s.tolist()
+    dx, dz = ARM * torch.cos(s[2]).item(), -ARM * torch.sin(s[2]).item()
+    ax.set(xlim=(-ARENA, ARENA), ylim=(-ARENA, ARENA), aspect="equal")
+    ax.plot([target_x], [target_z], "x", color="tab:green", markersize=12)
+    ax.plot([x - dx, x + dx], [z - dz, z + dz], color="tab:blue", lw=4, marker="o")

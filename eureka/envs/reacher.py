@@ -123,3 +123,13 @@ def human_reward(
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: both links from the shoulder and the target (``s``: one env's physical state)."""
+    q1, q12 = s[0], s[0] + s[1]
+    elbow = (LINK_LENGTH * torch.cos(q1).item(), LINK_LENGTH * torch.sin(q1).item())
+    tip = (elbow[0] + LINK_LENGTH * torch.cos(q12).item(), elbow[1] + LINK_LENGTH * torch.sin(q12).item())
+    ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), aspect="equal")
+    ax.plot([s[4].item()], [s[5].item()], "x", color="tab:green", markersize=12)
+    ax.plot([0, elbow[0], tip[0]], [0, elbow[1], tip[1]], color="tab:orange", lw=4, marker="o")

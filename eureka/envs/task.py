@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -38,6 +39,8 @@ class Task:
         success_threshold: fitness a well-trained policy reaches; what the tests and benchmarks check.
         budget: default training budget.
         env_kwargs: keyword arguments for ``env_cls`` (variants are entries with other arguments).
+        draw: draws one env's physical state ``s`` (``(state_dim,)``) on a matplotlib Axes, for animations of a
+            policy; None if the task has no picture.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Task:
     success_threshold: float
     budget: Budget = field(default_factory=Budget)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    draw: Callable[[Any, torch.Tensor], None] | None = None
 
     def make_env(self, num_envs: int, device: str | torch.device, reward_fn: RewardFn, seed: int = 0) -> BatchedEnv:
         """Build ``num_envs`` batched copies of this task that call ``reward_fn`` every step."""

@@ -162,6 +162,31 @@ def rl_games_config(task: Task, budget: Budget, seed: int, device: str, threads:
     }
 
 
+def make_agent(
+    task: Task,
+    env: BatchedEnv,
+    budget: Budget,
+    seed: int,
+    device: str,
+    threads: int,
+    out_dir: Path,
+    observer: AlgoObserver | None = None,
+) -> Any:
+    """An rl_games a2c_continuous agent on ``env`` (for training, or for acting from a restored checkpoint)."""
+    # rl_games seeds only when the seed is truthy (`if self.seed:`), so seed 0 would leave the policy's
+    # initialisation and minibatch order to chance: seed every generator here.
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    vec_env = _VecEnv(env)
+    # rl_games looks envs up in global registries by name; each process drives one env at a time.
+    vecenv.register(VECENV_TYPE, lambda config_name, num_actors, **kwargs: vec_env)
+    env_configurations.register(ENV_NAME, {"vecenv_type": VECENV_TYPE, "env_creator": lambda **kwargs: vec_env})
+    runner = Runner(algo_observer=observer)
+    runner.load({"params": copy.deepcopy(rl_games_config(task, budget, seed, device, threads, out_dir))})
+    return runner.algo_factory.create(runner.algo_name, base_name="run", params=runner.params)
+
+
 def train(
     task: Task,
     reward_fn: RewardFn,
@@ -196,23 +221,11 @@ def train(
     """
     budget = budget or task.budget
     out_dir.mkdir(parents=True, exist_ok=True)
-    # rl_games seeds only when the seed is truthy (`if self.seed:`), so seed 0 would leave the policy's
-    # initialisation and minibatch order to chance: seed every generator here.
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
     env = task.make_env(budget.num_envs, device, reward_fn, seed)
-    vec_env = _VecEnv(env)
-    # rl_games looks envs up in global registries by name; each training process trains one env at a time.
-    vecenv.register(VECENV_TYPE, lambda config_name, num_actors, **kwargs: vec_env)
-    env_configurations.register(ENV_NAME, {"vecenv_type": VECENV_TYPE, "env_creator": lambda **kwargs: vec_env})
-
     recorder = _Recorder(env, on_epoch)
-    runner = Runner(algo_observer=recorder)
     log_path = out_dir / "train.log"
     with log_path.open("w") as log, contextlib.redirect_stdout(log):
-        runner.load({"params": copy.deepcopy(rl_games_config(task, budget, seed, device, threads, out_dir))})
-        agent = runner.algo_factory.create(runner.algo_name, base_name="run", params=runner.params)
+        agent = make_agent(task, env, budget, seed, device, threads, out_dir, recorder)
         if init_checkpoint is not None:
             agent.restore(str(init_checkpoint), set_epoch=False)
         start = time.perf_counter()

@@ -10,7 +10,7 @@ Layout::
     candidates/<id>/job-r<N>/      its sandbox job folder (job.json, result.json, progress.jsonl, train/)
     iterations/it<i>.json          each iteration's candidates, best and reflection
     final/<label>-s<seed>/         the final re-training jobs
-    best_reward.py, summary.json, report.md
+    best_reward.py, summary.json, report.html (with report_files/)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 CONFIG_FILE = "config.yaml"
 STATE_DB = "state.sqlite"
 SUMMARY_FILE = "summary.json"
-REPORT_FILE = "report.md"
+REPORT_FILE = "report.html"
 BEST_REWARD_FILE = "best_reward.py"
 
 

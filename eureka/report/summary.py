@@ -1,13 +1,13 @@
-"""A run's results as files: each iteration's record, ``summary.json`` and a readable ``report.md``."""
+"""A run's results as data: each iteration's record, ``summary.json`` and the human-normalised score."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eureka.agent.state import Candidate, FinalScore, RunState, Stage
+from eureka.agent.state import Candidate, FinalScore, RunState
 from eureka.config import RunConfig
 from eureka.envs.task import Task
-from eureka.report.run_folder import RunFolder, write_text
+from eureka.report.run_folder import RunFolder
 
 #: Human and sparse rewards within this share of the task's success threshold of each other tie: the
 #: human-normalised score would divide by (almost) nothing.
@@ -63,7 +63,7 @@ def score_text(score: float | None, finals: dict[str, FinalScore]) -> str:
 
 
 def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> None:
-    """``summary.json`` (everything measured, for tools) and ``report.md`` (the same, for people)."""
+    """``summary.json``: everything the run measured, for tools (``report.html`` is for people)."""
     finals = state.get("finals", {})
     candidates = sorted(state.get("candidates", {}).values(), key=lambda c: (c.iteration, c.index))
     best = state["candidates"][state["best_id"]] if state.get("best_id") else None
@@ -87,48 +87,7 @@ def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunSt
     }
     folder.write_json(folder.summary.name, summary)
 
-    seeds = ", ".join(str(s) for s in next(iter(finals.values())).seeds) if finals else "-"
-    lines = [
-        f"# Eureka run {folder.id}",
-        "",
-        f"Task **{task.name}**: {task.goal} Fitness: {task.fitness_kind} (solved at {task.success_threshold:g}).",
-        f"Search: {config.search.iterations} iterations x {config.search.samples} samples, model "
-        f"{config.llm.provider}{' ' + config.llm.model if config.llm.model else ''}.",
-        "",
-        "## Final comparison",
-        "",
-        f"Max fitness over training, mean ± std over the seeds {seeds}.",
-        "",
-        "| reward | mean | std | per seed |",
-        "|---|---|---|---|",
-        *(
-            f"| {label} | {f.mean:.4g} | {f.std:.3g} | {', '.join(_number(v) for v in f.max_fitness)} |"
-            for label, f in finals.items()
-        ),
-        "",
-        f"Human-normalised score: **{score_text(score, finals)}**",
-        "",
-        "## Candidates",
-        "",
-        "| candidate | stage | max fitness | repairs | last error |",
-        "|---|---|---|---|---|",
-        *(
-            f"| {c.id} | {c.stage} | {_number(c.fitness)} | {c.repairs} | "
-            f"{_one_line(c.attempts[-1].error) if c.stage is not Stage.TRAINED else ''} |"
-            for c in candidates
-        ),
-    ]
-    if best is not None and best.code is not None:
-        lines += ["", f"## Best reward ({best.id})", "", "```python", best.code.strip(), "```"]
-    seconds = state.get("seconds", {})
-    lines += ["", "## Time", "", *(f"- {phase}: {value:.1f} s" for phase, value in sorted(seconds.items()))]
-    write_text(folder.report, "\n".join(lines) + "\n")
 
-
-def _number(value: float | None) -> str:
+def fmt_number(value: float | None) -> str:
+    """A measured value for tables: 4 significant digits, or - when there is none."""
     return "-" if value is None else f"{value:.4g}"
-
-
-def _one_line(text: str | None, width: int = 100) -> str:
-    flat = " ".join((text or "").split()).replace("|", "\\|")
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

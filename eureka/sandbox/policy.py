@@ -71,6 +71,10 @@ _SAFE_TYPES = (int, float, bool, complex, str, tuple, list, dict, torch.dtype, t
 _EXTRA_BUILTINS = "all any dict enumerate filter list map max min reversed set sorted sum tuple zip".split()
 
 
+#: The modules reward code may import from, as the namespaces it gets.
+_CURATED = {"torch": _TORCH, "math": _MATH}
+
+
 class PolicyViolation(Exception):
     """Reward code tried something the policy refuses (raised at run time, with a message for the LLM)."""
 
@@ -97,11 +101,27 @@ class RewardPolicy(RestrictingNodeTransformer):
             ast.fix_missing_locations(assign)
         return assigns or ast.copy_location(ast.Pass(), node)
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        self.error(
-            node,
-            f"'from {node.module} import ...' is not allowed: use torch.<name> and math.<name> directly",
-        )
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST | list[ast.AST]:
+        # `from math import exp` binds the curated namespace's member, like `exp = math.exp`.
+        allowed = vars(_CURATED[node.module]) if node.module in _CURATED and not node.level else None
+        if allowed is None:
+            self.error(
+                node,
+                f"'from {node.module} import ...' is not allowed: use torch.<name> and math.<name> directly",
+            )
+            return node
+        refused = [alias.name for alias in node.names if alias.name not in allowed]
+        if refused:
+            self.error(node, f"{node.module} has no allowed name {refused[0]!r} for reward code")
+            return node
+        assigns = []
+        for alias in node.names:
+            value = ast.Attribute(value=ast.Name(node.module, ast.Load()), attr=alias.name, ctx=ast.Load())
+            assigns.append(ast.Assign(targets=[ast.Name(alias.asname or alias.name, ast.Store())], value=value))
+        for assign in assigns:
+            ast.copy_location(assign, node)
+            ast.fix_missing_locations(assign)
+        return [self.visit(assign) for assign in assigns]
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.error(node, "class definitions are not allowed in reward code: write plain functions")

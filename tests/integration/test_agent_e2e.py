@@ -25,4 +25,4 @@ def test_eureka_run_with_the_embedded_model_finds_and_measures_a_reward(tmp_path
     assert summary["best"]["max_fitness"] > 0
     assert "def compute_reward(" in (run_dir / "best_reward.py").read_text()
     assert summary["final"]["eureka"]["max_fitness"][0] > 0
-    assert "report:" in result.output and (run_dir / "report.md").exists()
+    assert "report:" in result.output and (run_dir / "report.html").exists()

@@ -1,5 +1,7 @@
 """The RestrictedPython reward policy: what typical reward code may do, and what it is refused."""
 
+import math
+
 import pytest
 import torch
 
@@ -46,7 +48,9 @@ def test_typical_reward_code_runs():
     [
         ("import os", "import of 'os' is not allowed"),
         ("import numpy as np", "import of 'numpy' is not allowed"),
-        ("from math import pi", "'from math import ...' is not allowed"),
+        ("from os import path", "'from os import ...' is not allowed"),
+        ("from torch import save", "torch has no allowed name 'save'"),
+        ("from math import _private", "math has no allowed name '_private'"),
         ("x = ().__class__", 'invalid attribute name because it starts with "_"'),
         ("class A:\n    pass", "class definitions are not allowed"),
         ("exec('1')", "Exec calls are not allowed"),
@@ -84,3 +88,10 @@ def test_builtins_are_curated():
     with pytest.raises(NameError):
         namespace["f"]()
     assert "open" not in namespace["__builtins__"] and "getattr" not in namespace["__builtins__"]
+
+
+def test_from_torch_and_math_import_bind_the_curated_members():
+    namespace = compile_candidate(
+        "from math import sqrt, pi as PI\nfrom torch import exp\nx = exp(torch.tensor(sqrt(PI)))\n"
+    )
+    assert namespace["PI"] == math.pi and namespace["exp"] is namespace["torch"].exp

@@ -20,6 +20,7 @@ def eureka_tasks() -> list[Task]:
             goal="Push the block along the rail to the target and stop it there.",
             env_cls=slider.SliderEnv,
             human_reward=slider.human_reward,
+            draw=slider.draw,
             success_threshold=0.8,
             budget=Budget(num_envs=512, epochs=40, horizon=32, minibatch_size=8192, mini_epochs=4, units=(32, 32)),
         )

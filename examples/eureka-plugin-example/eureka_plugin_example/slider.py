@@ -80,3 +80,12 @@ def human_reward(
     }
     components = {name: scales[name] * term for name, term in terms.items()}
     return sum(components.values()), components
+
+
+def draw(ax, s: torch.Tensor) -> None:
+    """One animation frame: the rail, the target and the block (``s``: one env's physical state)."""
+    position, _, target = s.tolist()
+    ax.set(xlim=(-2.0, 2.0), ylim=(-0.5, 0.5), aspect="equal")
+    ax.plot([-2.0, 2.0], [0, 0], color="grey")
+    ax.plot([target], [0], "x", color="tab:green", markersize=14)
+    ax.plot([position], [0], "s", color="tab:blue", markersize=14)

@@ -1,0 +1,158 @@
+"""`eureka bench`: the reward search on every task of a suite, and the table of human-normalised scores.
+
+A bench folder ``runs/bench-<date>-<time>/`` holds ``bench.yaml`` (its settings), one run folder per task, and the
+table as ``bench.json`` and ``bench.md``. Re-running with ``--resume`` skips finished runs and resumes the others.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+from eureka.config import SearchConfig, TrainingConfig
+from eureka.report.run_folder import CONFIG_FILE, SUMMARY_FILE, write_text
+
+SETTINGS_FILE = "bench.yaml"
+#: Scores are clipped to this range before averaging, as the paper does (one runaway task cannot dominate).
+SCORE_CLIP = (0.0, 3.0)
+
+
+class BenchSettings(BaseModel):
+    """What a bench runs: tasks and the search's size, plus any dotted run-config overrides."""
+
+    tasks: list[str]
+    seeds: int = Field(TrainingConfig.model_fields["final_seeds"].default, ge=1, description="final seeds per reward")
+    iterations: int = Field(SearchConfig.model_fields["iterations"].default, ge=1, description="N per task")
+    samples: int = Field(SearchConfig.model_fields["samples"].default, ge=1, description="k per iteration")
+    overrides: dict[str, object] = Field(default_factory=dict, description="dotted RunConfig keys")
+
+    def run_overrides(self, task: str) -> dict[str, object]:
+        """The run config of one task's run."""
+        return {
+            **self.overrides,
+            "task": task,
+            "search.iterations": self.iterations,
+            "search.samples": self.samples,
+            "training.final_seeds": self.seeds,
+        }
+
+
+class BenchRow(BaseModel):
+    """One task's result."""
+
+    task: str
+    run: str
+    sparse: tuple[float, float] | None = Field(description="mean and std of max fitness over seeds")
+    human: tuple[float, float] | None
+    eureka: tuple[float, float] | None
+    score: float | None = Field(description="human-normalised score; None where human and sparse tie")
+
+    @property
+    def win(self) -> bool:
+        """Eureka at least as good as the human reward (score >= 1)."""
+        return self.score is not None and self.score >= 1.0
+
+
+def new_bench_dir(runs_dir: Path) -> Path:
+    """A new bench folder under ``runs_dir``."""
+    path = runs_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
+    path.mkdir(parents=True)
+    return path
+
+
+def save_settings(bench_dir: Path, settings: BenchSettings) -> None:
+    write_text(bench_dir / SETTINGS_FILE, yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
+
+
+def load_settings(bench_dir: Path) -> BenchSettings:
+    """The settings of an existing bench.
+
+    Raises:
+        FileNotFoundError: not a bench folder.
+    """
+    path = bench_dir / SETTINGS_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{bench_dir} is not a bench folder (it has no {SETTINGS_FILE})")
+    return BenchSettings.model_validate(yaml.safe_load(path.read_text()))
+
+
+def task_run(bench_dir: Path, task: str) -> Path | None:
+    """The run folder of ``task`` in this bench, if one was started."""
+    found = sorted(p for p in bench_dir.glob(f"{task}-*") if (p / CONFIG_FILE).exists())
+    return found[-1] if found else None
+
+
+def is_finished(run_dir: Path) -> bool:
+    return (run_dir / SUMMARY_FILE).exists()
+
+
+def row(run_dir: Path) -> BenchRow:
+    """A finished run's row, from its ``summary.json``."""
+    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+    final = summary["final"]
+
+    def stats(label: str) -> tuple[float, float] | None:
+        return (final[label]["mean"], final[label]["std"]) if label in final else None
+
+    return BenchRow(
+        task=summary["task"],
+        run=summary["run"],
+        sparse=stats("sparse"),
+        human=stats("human"),
+        eureka=stats("eureka"),
+        score=summary["human_normalised_score"],
+    )
+
+
+def average_score(rows: list[BenchRow]) -> float | None:
+    """Mean of the clipped scores of the tasks that have one."""
+    scores = [min(max(r.score, SCORE_CLIP[0]), SCORE_CLIP[1]) for r in rows if r.score is not None]
+    return sum(scores) / len(scores) if scores else None
+
+
+def _cell(value: tuple[float, float] | None) -> str:
+    return "-" if value is None else f"{value[0]:.3g} ± {value[1]:.2g}"
+
+
+def table_lines(rows: list[BenchRow]) -> list[str]:
+    """The table as Markdown, with the average and the wins."""
+    average = average_score(rows)
+    return [
+        "| task | F_sparse | F_human | F_eureka | human-normalised score | win |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.task} | {_cell(r.sparse)} | {_cell(r.human)} | {_cell(r.eureka)} | "
+            f"{'n/a (tie)' if r.score is None and r.eureka else ('-' if r.score is None else f'{r.score:.2f}')} | "
+            f"{'yes' if r.win else 'no'} |"
+            for r in rows
+        ),
+        "",
+        f"Average score (clipped to [{SCORE_CLIP[0]:g}, {SCORE_CLIP[1]:g}]): "
+        f"{'-' if average is None else f'{average:.2f}'} over {sum(r.score is not None for r in rows)} tasks; "
+        f"wins (score >= 1): {sum(r.win for r in rows)} of {len(rows)}.",
+    ]
+
+
+def write_table(bench_dir: Path, settings: BenchSettings, rows: list[BenchRow]) -> Path:
+    """``bench.json`` and ``bench.md``; return the Markdown file."""
+    data = {
+        "settings": settings.model_dump(mode="json"),
+        "rows": [r.model_dump(mode="json") | {"win": r.win} for r in rows],
+        "average_score": average_score(rows),
+        "wins": sum(r.win for r in rows),
+    }
+    write_text(bench_dir / "bench.json", json.dumps(data, indent=1))
+    header = [
+        f"# Eureka bench {bench_dir.name}",
+        "",
+        f"{settings.iterations} iterations x {settings.samples} samples, {settings.seeds} final seeds; "
+        f"overrides: {settings.overrides or 'none'}. F = max fitness over training, mean ± std over seeds.",
+        "",
+    ]
+    path = bench_dir / "bench.md"
+    write_text(path, "\n".join(header + table_lines(rows)) + "\n")
+    return path

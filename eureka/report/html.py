@@ -1,0 +1,140 @@
+"""The run's report: one static HTML page (opens from disk, no server, no scripts) with its pictures beside it in
+``report_files/``."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+from eureka.agent.state import Candidate, RunState, Stage
+from eureka.config import RunConfig
+from eureka.envs.task import Task
+from eureka.report import plots
+from eureka.report.run_folder import RunFolder, write_text
+from eureka.report.summary import fmt_number, score_text
+
+FILES = "report_files"
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0; } td, th { border: 1px solid #ccc; padding: 0.2rem 0.6rem; }
+th { background: #f3f3f3; } pre { background: #f8f8f8; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }
+.failed { color: #b00; } .trained { color: #070; } img { max-width: 100%; } details { margin: 0.3rem 0; }
+"""
+
+
+def _code(source: str) -> str:
+    return highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, nobackground=True))
+
+
+def _text(text: str | None) -> str:
+    return f"<pre>{html.escape(text or '')}</pre>"
+
+
+def _img(folder: RunFolder, path: Path, alt: str) -> str:
+    return f'<img src="{path.relative_to(folder.root).as_posix()}" alt="{html.escape(alt)}">'
+
+
+def _animation(folder: RunFolder, task: Task, checkpoint: Path | None) -> str:
+    """The best policy moving, or why there is no animation (a report never fails the run)."""
+    if task.draw is None:
+        return "<p>This task has no drawing (its <code>Task.draw</code> is not set).</p>"
+    if checkpoint is None or not checkpoint.exists():
+        return "<p>No trained policy to animate.</p>"
+    from eureka.policies.rollout import rollout
+
+    try:
+        gif = plots.rollout_gif(task, rollout(task, checkpoint), folder.root / FILES / "best_policy.gif")
+    except Exception as exc:  # drawing or acting failed: say so in the page
+        return f"<p class='failed'>No animation: {html.escape(f'{type(exc).__name__}: {exc}')}</p>"
+    return (
+        _img(folder, gif, "the best policy, one episode")
+        + f"<p>Policy: <code>{html.escape(str(checkpoint))}</code></p>"
+    )
+
+
+def _candidate_section(c: Candidate) -> str:
+    status = "trained" if c.stage is Stage.TRAINED else "failed"
+    parts = [
+        f"<details><summary><b>{c.id}</b>: <span class='{status}'>{c.stage}</span>, max fitness "
+        f"{fmt_number(c.fitness)}, {c.repairs} repair(s)</summary>"
+    ]
+    for round_, attempt in enumerate(c.attempts):
+        parts.append(f"<h4>version {round_}{' (repair)' if round_ else ''}</h4>")
+        parts.append(_code(attempt.code) if attempt.code else "<p>(no code in the reply)</p>" + _text(attempt.reply))
+        if attempt.error:
+            parts.append(f"<p class='failed'>{html.escape(str(attempt.status or 'check'))}:</p>{_text(attempt.error)}")
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> Path:
+    """Write ``report.html`` and its pictures; return the page's path."""
+    files = folder.root / FILES
+    candidates = sorted(state.get("candidates", {}).values(), key=lambda c: (c.iteration, c.index))
+    finals = state.get("finals", {})
+    best = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    body = [
+        f"<h1>Eureka run {html.escape(folder.id)}</h1>",
+        f"<p>Task <b>{task.name}</b>: {html.escape(task.goal)} Fitness: {task.fitness_kind.replace('_', ' ')}, "
+        f"solved at {task.success_threshold:g}. Search: {config.search.iterations} iterations × "
+        f"{config.search.samples} samples, model {html.escape(config.llm.provider)} "
+        f"{html.escape(config.llm.model or '')}.</p>",
+        "<h2>Final comparison</h2>",
+    ]
+    if finals:
+        body += [
+            "<table><tr><th>reward</th><th>mean</th><th>std</th><th>per seed</th></tr>",
+            *(
+                f"<tr><td>{label}</td><td>{f.mean:.4g}</td><td>{f.std:.3g}</td>"
+                f"<td>{', '.join(fmt_number(v) for v in f.max_fitness)}</td></tr>"
+                for label, f in finals.items()
+            ),
+            "</table>",
+            f"<p>Human-normalised score: <b>{html.escape(score_text(state.get('score'), finals))}</b> "
+            "(F<sub>eureka</sub> − F<sub>sparse</sub>) / |F<sub>human</sub> − F<sub>sparse</sub>|, F = max fitness "
+            "over training, mean over seeds.</p>",
+            _img(folder, plots.save(plots.final_figure(finals, task), files / "final.png"), "final comparison"),
+        ]
+    body += ["<h2>Fitness over the search</h2>"]
+    if candidates:
+        figure = plots.fitness_figure(candidates, task)
+        body.append(_img(folder, plots.save(figure, files / "fitness.png"), "fitness per iteration"))
+    if best is not None and best.code is not None:
+        checkpoint = folder.final_dir("eureka", config.training.seed) / "train" / "policy.pth"
+        body += [f"<h2>Best reward: {best.id} (max fitness {fmt_number(best.fitness)})</h2>", _code(best.code)]
+        body += ["<h3>The best reward's policy</h3>", _animation(folder, task, checkpoint)]
+    body.append("<h2>Iterations</h2>")
+    reflections = state.get("reflections", {})
+    for iteration in sorted({c.iteration for c in candidates}):
+        body.append(f"<h3>Iteration {iteration}</h3>")
+        members = [c for c in candidates if c.iteration == iteration]
+        best_of = max((c for c in members if c.fitness is not None), key=lambda c: c.fitness or 0.0, default=None)
+        if best_of is not None and best_of.result is not None and best_of.result.components:
+            figure = plots.components_figure(best_of, task)
+            body.append(_img(folder, plots.save(figure, files / f"components-{best_of.id}.png"), best_of.id))
+        body += [_candidate_section(c) for c in members]
+        if str(iteration) in reflections:
+            body += [
+                "<details><summary>Reflection sent back to the model</summary>",
+                _text(reflections[str(iteration)]),
+                "</details>",
+            ]
+    seconds, usage = state.get("seconds", {}), state.get("usage", {})
+    body += [
+        "<h2>Costs</h2>",
+        f"<p>Model: {usage.get('calls', 0):.0f} calls, {usage.get('prompt_tokens', 0):.0f} prompt tokens, "
+        f"{usage.get('completion_tokens', 0):.0f} completion tokens.</p>",
+        "<table><tr><th>phase</th><th>seconds</th></tr>",
+        *(f"<tr><td>{phase}</td><td>{value:.1f}</td></tr>" for phase, value in sorted(seconds.items())),
+        "</table>",
+    ]
+    page = (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>Eureka {html.escape(folder.id)}"
+        f"</title><style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+    write_text(folder.report, page)
+    return folder.report

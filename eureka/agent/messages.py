@@ -11,6 +11,7 @@ from eureka.envs.task import Task
 
 _CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 _UNCLOSED_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*)\Z", re.S)
+_UNDEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
 def task_messages(task: Task) -> list[BaseMessage]:
@@ -43,10 +44,29 @@ def proposal_messages(task: Task, best_code: str | None = None, reflection: str 
     return messages
 
 
+def repair_hints(error: str, task: Task) -> list[str]:
+    """Plain advice for the errors small models repeat: a state variable used but not taken as a parameter, a
+    name defined nowhere, a 1-D tensor reduced over a second dimension, an empty components dict."""
+    hints = []
+    for name in dict.fromkeys(_UNDEFINED.findall(error)):
+        if name in task.state_vars:
+            hints.append(f"`{name}` is a state variable: add it to compute_reward's parameters.")
+        else:
+            hints.append(
+                f"`{name}` is defined nowhere: compute it inside the function from the state variables, or drop it."
+            )
+    if "Dimension out of range" in error:
+        hints.append("State variables of shape (num_envs) are 1-D: do not sum, index or reduce them over dim=1.")
+    if "non-empty dict" in error:
+        hints.append('Return the components as a dict of named tensors, e.g. {"upright": upright}.')
+    return hints
+
+
 def repair_messages(task: Task, code: str | None, reply: str, error: str) -> list[BaseMessage]:
-    """The conversation that sends a failing candidate back with its exact error."""
+    """The conversation that sends a failing candidate back with its exact error (and hints for common ones)."""
     turn = code_message(code) if code is not None else AIMessage(reply)
-    return [*task_messages(task), turn, HumanMessage(render("repair", error=error.strip()))]
+    text = error.strip() + "".join(f"\nHint: {hint}" for hint in repair_hints(error, task))
+    return [*task_messages(task), turn, HumanMessage(render("repair", error=text))]
 
 
 def retry_messages(task: Task, errors: list[str]) -> list[BaseMessage]:

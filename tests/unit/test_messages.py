@@ -34,3 +34,15 @@ def test_task_prompt_has_goal_context_and_state_but_not_the_human_reward():
     assert task.goal in user.content and "def physics_step" in user.content
     assert "- pole_angle: shape (num_envs)" in user.content
     assert "human_reward" not in user.content and "energy_gap" not in user.content
+
+
+def test_repair_hints_for_the_errors_small_models_repeat():
+    from eureka.agent.messages import repair_hints
+
+    task = get_task("cartpole")
+    error = "NameError: name 'pole_angle' is not defined\nNameError: name 'pole_mass_length' is not defined"
+    hints = repair_hints(error, task)
+    assert hints[0] == "`pole_angle` is a state variable: add it to compute_reward's parameters."
+    assert hints[1].startswith("`pole_mass_length` is defined nowhere")
+    assert "1-D" in repair_hints("IndexError: Dimension out of range (expected [-1, 0], got 1)", task)[0]
+    assert repair_hints("SyntaxError: invalid syntax", task) == []

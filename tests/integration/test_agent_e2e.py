@@ -14,13 +14,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_eureka_run_with_the_embedded_model_finds_and_measures_a_reward(tmp_path):
-    args = ["run", "--task", "cartpole", "--iterations", "1", "--samples", "3", "--epochs", "15"]
+    args = ["run", "--task", "cartpole", "--iterations", "1", "--samples", "2", "--epochs", "15"]
     args += ["--final-seeds", "1", "--final-epochs", "15", "--runs-dir", str(tmp_path)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     (run_dir,) = tmp_path.iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["usage"]["calls"] >= 3  # three samples, plus any repairs
+    assert summary["usage"]["calls"] >= 2  # two samples, plus any repairs
     assert summary["best"] is not None, summary["candidates"]
     assert summary["best"]["max_fitness"] > 0
     assert "def compute_reward(" in (run_dir / "best_reward.py").read_text()

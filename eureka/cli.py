@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from eureka.envs import RewardContractError, get_task
 from eureka.plugins.manager import get_plugins
 from eureka.rewards import reward_source
 from eureka.sandbox.backends import SandboxUnavailable, get_backend
+from eureka.sandbox.executor import usable_cores
 from eureka.sandbox.protocol import Job, read_progress
 
 if TYPE_CHECKING:
@@ -29,11 +29,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
-
-
-def default_threads() -> int:
-    """Torch threads for one training job: every core this process may use."""
-    return len(os.sched_getaffinity(0))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -91,7 +86,7 @@ def train(
         epochs=budget.epochs,
         num_envs=budget.num_envs,
         device=device,
-        threads=threads or default_threads(),
+        threads=threads or usable_cores(),
         timeout_s=timeout,
         memory_mb=memory_mb,
         init_checkpoint=str(checkpoint.resolve()) if checkpoint else None,

@@ -27,6 +27,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from eureka.sandbox.executor import usable_cores
+
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 MODEL_FILE = f"{MODEL_NAME}.gguf"
 MODEL_BYTES = 1_117_320_768
@@ -150,7 +152,7 @@ def start_server(
             "llama-cpp-python's server is not installed; install the local extra: pip install 'eureka[local]'"
         )
     port = port or _free_port()
-    threads = threads or len(os.sched_getaffinity(0))
+    threads = threads or usable_cores()
     log_path = cache_dir() / f"llm-server-{port}.log"
     command = [
         sys.executable, "-m", "eureka.agent.llm_server", "--model", str(model), "--alias", MODEL_NAME,

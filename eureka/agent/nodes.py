@@ -26,6 +26,7 @@ from eureka.agent.state import (
     RunState,
     Stage,
     add_values,
+    best_candidate,
     candidates_of,
 )
 from eureka.envs.base import RewardContractError
@@ -89,7 +90,6 @@ def load_task(state: RunState, runtime: Runtime[Context]) -> RunState:
         "last_iteration": ctx.config.search.iterations,
         "retried": False,
         "best_id": None,
-        "reflection": None,
         "reflected_id": None,
     }
     if ctx.config.init_reward is None:
@@ -111,7 +111,10 @@ def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
         messages = retry_messages(ctx.task, [c.attempts[-1].error or "failed" for c in earlier])
     else:
         reflected = state["candidates"][state["reflected_id"]] if state.get("reflected_id") else None
-        messages = proposal_messages(ctx.task, reflected.code if reflected else None, state.get("reflection"))
+        if reflected is None:
+            messages = proposal_messages(ctx.task)
+        else:
+            messages = proposal_messages(ctx.task, reflected.code, state["reflections"][str(reflected.iteration)])
     write, usage, start = get_stream_writer(), Counter(), time.perf_counter()
     new = {}
     for index in range(len(earlier), len(earlier) + ctx.config.search.samples):
@@ -204,7 +207,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
         write_iteration(ctx.folder, iteration, candidates, best=None, reflection=None)
         return {"iteration": iteration + 1, "retried": False}
     best = max(trained, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
-    overall = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    overall = best_candidate(state)
     best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
     assert best.result is not None  # trained candidates have results
     metrics = ctx.plugins.metrics(ctx.task, best.result)
@@ -214,7 +217,6 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
         "iteration": iteration + 1,
         "retried": False,
         "best_id": best_id,
-        "reflection": text,
         "reflections": {str(iteration): text},
         "reflected_id": best.id,
     }
@@ -227,7 +229,7 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
     training = ctx.config.training
     seeds = [training.seed + i for i in range(training.final_seeds)]
     sources: dict[FinalLabel, str] = {"human": ctx.task.human_reward_source, "sparse": ctx.task.sparse_reward_source}
-    best = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    best = best_candidate(state)
     if best is not None and best.code is not None:
         sources = {"eureka": best.code, **sources}
         ctx.folder.best_reward.write_text(best.code)

@@ -119,10 +119,9 @@ class RunState(TypedDict, total=False):
     """The best trained candidate so far (by max fitness)."""
     reflected_id: str | None
     """The candidate the reflection is about: the best of the last iteration, whose code goes back with it."""
-    reflection: str | None
-    """The text that goes back to the model with that code: reward reflection plus feedback."""
     reflections: Annotated[dict[str, str], merge]
-    """Every iteration's reflection, by iteration number (as text), for the report."""
+    """Every iteration's reflection (reward reflection plus feedback), by iteration number as text; the one of
+    ``reflected_id``'s iteration goes back to the model with its code."""
     finals: dict[str, FinalScore]
     """The final re-training of the best, human and sparse rewards, by label."""
     score: float | None
@@ -133,7 +132,16 @@ class RunState(TypedDict, total=False):
     """Model calls and tokens: calls, prompt_tokens, completion_tokens."""
 
 
+def ordered_candidates(state: RunState) -> list[Candidate]:
+    """Every candidate of the run, by iteration and then in the order they were proposed."""
+    return sorted(state.get("candidates", {}).values(), key=lambda c: (c.iteration, c.index))
+
+
 def candidates_of(state: RunState, iteration: int) -> list[Candidate]:
     """The candidates of one iteration, in the order they were proposed."""
-    found = [c for c in state.get("candidates", {}).values() if c.iteration == iteration]
-    return sorted(found, key=lambda c: c.index)
+    return [c for c in ordered_candidates(state) if c.iteration == iteration]
+
+
+def best_candidate(state: RunState) -> Candidate | None:
+    """The best trained candidate so far, if any."""
+    return state["candidates"][state["best_id"]] if state.get("best_id") else None

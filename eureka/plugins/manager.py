@@ -100,6 +100,17 @@ class Plugins:
             return
         info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
 
+    def add(self, plugin: object, name: str, source: str) -> None:
+        """Register a plugin that no entry point names (one built in code, or a test's); registries are rebuilt."""
+        self._register(plugin, name, source)
+        self._collected.clear()
+
+    def remove(self, name: str) -> None:
+        """Unregister a plugin added with ``add``; registries are rebuilt."""
+        self.pm.unregister(name=name)
+        self.info.pop(name, None)
+        self._collected.clear()
+
     def _collect(self, hook: str) -> dict[str, Any]:
         """Merge one collection hook's dicts (or lists of named things) over all plugins, plugins before built-ins."""
         if hook in self._collected:

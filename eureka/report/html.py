@@ -10,7 +10,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from eureka.agent.state import Candidate, RunState, Stage
+from eureka.agent.state import Candidate, RunState, Stage, best_candidate, ordered_candidates
 from eureka.config import RunConfig
 from eureka.envs.task import Task
 from eureka.report import plots
@@ -74,9 +74,9 @@ def _candidate_section(c: Candidate) -> str:
 def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> Path:
     """Write ``report.html`` and its pictures; return the page's path."""
     files = folder.root / FILES
-    candidates = sorted(state.get("candidates", {}).values(), key=lambda c: (c.iteration, c.index))
+    candidates = ordered_candidates(state)
     finals = state.get("finals", {})
-    best = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    best = best_candidate(state)
     body = [
         f"<h1>Eureka run {html.escape(folder.id)}</h1>",
         f"<p>Task <b>{task.name}</b>: {html.escape(task.goal)} Fitness: {task.fitness_kind.replace('_', ' ')}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eureka.agent.state import Candidate, FinalScore, RunState
+from eureka.agent.state import Candidate, FinalScore, RunState, best_candidate, ordered_candidates
 from eureka.config import RunConfig
 from eureka.envs.task import Task
 from eureka.report.run_folder import RunFolder
@@ -65,8 +65,8 @@ def score_text(score: float | None, finals: dict[str, FinalScore]) -> str:
 def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> None:
     """``summary.json``: everything the run measured, for tools (``report.html`` is for people)."""
     finals = state.get("finals", {})
-    candidates = sorted(state.get("candidates", {}).values(), key=lambda c: (c.iteration, c.index))
-    best = state["candidates"][state["best_id"]] if state.get("best_id") else None
+    candidates = ordered_candidates(state)
+    best = best_candidate(state)
     score = state.get("score")
     summary = {
         "run": folder.id,

@@ -73,12 +73,12 @@ class LocalExecutor:
             self._slots.put(gpus[i % len(gpus)] if gpus else devices[i % len(devices)])
 
     def _run_one(self, job: Job, job_dir: Path, on_progress: ProgressFn | None) -> Result:
+        done = finished_result(job, job_dir)  # placement does not count, so no device is taken to read it back
+        if done is not None:
+            return done
         device = self._slots.get()
         try:
             job = job.model_copy(update={"device": device, "threads": self.threads})
-            done = finished_result(job, job_dir)
-            if done is not None:
-                return done
             if on_progress is None:
                 return self.backend.run(job, job_dir)
             stop = threading.Event()

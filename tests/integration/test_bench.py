@@ -33,13 +33,9 @@ class ScriptedProvider:
 @pytest.fixture
 def scripted_provider():
     plugins = get_plugins()
-    plugins.pm.register(ScriptedProvider(), name="scripted")
-    plugins.info["scripted"] = type(plugins.info["default_llms"])("scripted", "test")
-    plugins._collected.pop("eureka_llm_backends", None)
+    plugins.add(ScriptedProvider(), "scripted", "test")
     yield
-    plugins.pm.unregister(name="scripted")
-    plugins.info.pop("scripted")
-    plugins._collected.pop("eureka_llm_backends", None)
+    plugins.remove("scripted")
 
 
 def test_bench_tabulates_every_task_and_resumes_without_training_again(tmp_path, scripted_provider):

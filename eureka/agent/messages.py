@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
+import torch
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from eureka.agent.prompts import render
 from eureka.envs.task import Task
+from eureka.sandbox.policy import ALLOWED_IMPORTS
 
 _CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 _UNCLOSED_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*)\Z", re.S)
 _UNDEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
+# Names small models use for "the whole state" instead of taking each state variable as a parameter.
+_STATE_NAMES = {"state", "states", "obs", "observation", "observations", "env", "self"}
 
 
-def task_messages(task: Task) -> list[BaseMessage]:
-    """System prompt (the contract) and the task prompt (goal, environment source, state variables)."""
+def task_messages(task: Task, source: bool = True) -> list[BaseMessage]:
+    """System prompt (the contract) and the task prompt (goal, environment source, state variables). A repair
+    leaves the source out: the code and its error are what matter then, and a small model fixes more, and
+    sooner, without 1,500 tokens of environment before them."""
     return [
         SystemMessage(render("system")),
         HumanMessage(
             render(
                 "task",
                 goal=task.goal,
-                context=task.context_source.strip(),
+                source=render("source", context=task.context_source.strip()) if source else _constants(task),
                 state_variables=task.describe_state(),
                 example=", ".join(f"{name}: torch.Tensor" for name in list(task.state_vars)[:2]),
             )
         ),
     ]
+
+
+def _constants(task: Task) -> str:
+    if not task.constants:
+        return ""
+    listed = ", ".join(
+        f"{name} = {value:.6g}" if isinstance(value, float) else f"{name} = {value!r}"
+        for name, value in task.constants.items()
+    )
+    return f"\nThe environment's constants, available by name: {listed}.\n"
 
 
 def code_message(code: str) -> AIMessage:
@@ -46,15 +63,33 @@ def proposal_messages(task: Task, best_code: str | None = None, reflection: str 
 
 def repair_hints(error: str, task: Task) -> list[str]:
     """Plain advice for the errors small models repeat: a state variable used but not taken as a parameter, a
-    name defined nowhere, a 1-D tensor reduced over a second dimension, an empty components dict."""
+    whole-state dict, a name defined nowhere, Python's scalar functions or ``if`` applied to a batch, a 1-D tensor
+    reduced over a second dimension, an empty components dict."""
     hints = []
     for name in dict.fromkeys(_UNDEFINED.findall(error)):
         if name in task.state_vars:
             hints.append(f"`{name}` is a state variable: add it to compute_reward's parameters.")
+        elif hasattr(torch, name):
+            hints.append(f"`{name}` alone is not defined: write torch.{name}(...).")
+        elif name in _STATE_NAMES:
+            hints.append(
+                f"There is no `{name}`: compute_reward takes each state variable as its own parameter, "
+                f"e.g. def compute_reward({', '.join(list(task.state_vars)[:2])}): ..."
+            )
         else:
             hints.append(
                 f"`{name}` is defined nowhere: compute it inside the function from the state variables, or drop it."
             )
+    if any(s in error for s in ("only one element tensors can be", "must be real number", "converted to Scalar")):
+        hints.append(
+            "Every state variable holds one value per environment: math.exp, math.sqrt, float(), max(), min() and "
+            "abs() take one number; use torch.exp, torch.sqrt, torch.maximum, torch.minimum, torch.clamp, torch.abs."
+        )
+    if "Boolean value of Tensor with more than one value is ambiguous" in error:
+        hints.append(
+            "Every state variable holds one value per environment, so `if`, `and`, `or`, max() and min() cannot "
+            "decide on it: use torch.where(condition, a, b), torch.maximum, torch.minimum, & and |."
+        )
     if "Dimension out of range" in error:
         hints.append("State variables of shape (num_envs) are 1-D: do not sum, index or reduce them over dim=1.")
     if "non-empty dict" in error:
@@ -66,7 +101,7 @@ def repair_messages(task: Task, code: str | None, reply: str, error: str) -> lis
     """The conversation that sends a failing candidate back with its exact error (and hints for common ones)."""
     turn = code_message(code) if code is not None else AIMessage(reply)
     text = error.strip() + "".join(f"\nHint: {hint}" for hint in repair_hints(error, task))
-    return [*task_messages(task), turn, HumanMessage(render("repair", error=text))]
+    return [*task_messages(task, source=False), turn, HumanMessage(render("repair", error=text))]
 
 
 def retry_messages(task: Task, errors: list[str]) -> list[BaseMessage]:
@@ -77,11 +112,37 @@ def retry_messages(task: Task, errors: list[str]) -> list[BaseMessage]:
 
 def extract_python(reply: str) -> str | None:
     """The code of a reply: the fenced block that defines ``compute_reward`` (else the longest fenced block, else
-    an unclosed trailing block when the reply was cut off), or the reply itself if it is bare code; None if none."""
+    an unclosed trailing block when the reply was cut off), or the reply itself if it is bare code; None if none.
+    Copies of the environment in it are dropped (see ``drop_environment_copy``)."""
     blocks = _CODE_BLOCK.findall(reply) or _UNCLOSED_BLOCK.findall(reply)
     if blocks:
         defining = [b for b in blocks if "def compute_reward" in b]
-        return max(defining or blocks, key=len).strip() + "\n"
+        return drop_environment_copy(max(defining or blocks, key=len).strip() + "\n")
     if "def compute_reward" in reply:
-        return reply[reply.index("def compute_reward") :].strip() + "\n"
+        return drop_environment_copy(reply[reply.index("def compute_reward") :].strip() + "\n")
     return None
+
+
+def drop_environment_copy(code: str) -> str:
+    """``code`` without the class definitions and non-torch/math imports that small models copy from the
+    environment source above their reward (the paper's Eureka likewise keeps a reply from its first ``def``).
+    The reward and its helpers run without them: torch, math and the task's constants are in scope. Code that
+    does not parse is returned as it is, for the check to report."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    dropped = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        or (isinstance(node, ast.Import) and any(a.name.split(".")[0] not in ALLOWED_IMPORTS for a in node.names))
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] not in ALLOWED_IMPORTS)
+    ]
+    if not dropped:
+        return code
+    lines = code.splitlines(keepends=True)
+    for node in reversed(dropped):
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        del lines[first - 1 : node.end_lineno]
+    return re.sub(r"\n{3,}", "\n\n", "".join(lines)).lstrip("\n")

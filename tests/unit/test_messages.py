@@ -4,6 +4,7 @@ import pytest
 
 from eureka.agent.messages import extract_python, task_messages
 from eureka.envs import get_task
+from eureka.rewards import static_check
 
 REWARD = "def compute_reward(pole_angle):\n    return pole_angle, {'a': pole_angle}\n"
 
@@ -46,3 +47,55 @@ def test_repair_hints_for_the_errors_small_models_repeat():
     assert hints[1].startswith("`pole_mass_length` is defined nowhere")
     assert "1-D" in repair_hints("IndexError: Dimension out of range (expected [-1, 0], got 1)", task)[0]
     assert repair_hints("SyntaxError: invalid syntax", task) == []
+    assert repair_hints("NameError: name 'exp' is not defined", task) == [
+        "`exp` alone is not defined: write torch.exp(...)."
+    ]
+    assert "its own parameter" in repair_hints("NameError: name 'state' is not defined", task)[0]
+    scalar = "ValueError: only one element tensors can be converted to Python scalars"
+    assert "torch.exp" in repair_hints(scalar, task)[0]
+    assert (
+        "torch.where"
+        in repair_hints("RuntimeError: Boolean value of Tensor with more than one value is ambiguous", task)[0]
+    )
+
+
+ENV_COPY = """import torch
+from eureka.envs.base import BatchedEnv, StateVar
+
+MAX_POSITION = 2.4  # m
+
+
+@dataclass
+class CartpoleEnv(BatchedEnv):
+    state_dim = 4
+
+    def reset_idx(self, env_ids):
+        pass
+
+def helper(x):
+    return x * 2
+
+def compute_reward(pole_angle):
+    return helper(pole_angle), {"a": pole_angle}
+"""
+
+
+def test_a_copied_environment_is_dropped_from_the_reward():
+    code = extract_python(f"```python\n{ENV_COPY}```")
+    assert "class" not in code and "eureka" not in code and "@dataclass" not in code
+    assert code.startswith("import torch\n") and "MAX_POSITION = 2.4" in code and "def helper(x)" in code
+    static_check(code, get_task("cartpole"))
+
+
+def test_code_that_does_not_parse_is_kept_for_the_check_to_report():
+    broken = "class A:\ndef compute_reward(pole_angle)\n    return pole_angle\n"
+    assert extract_python(f"```python\n{broken}```") == broken
+
+
+def test_a_repair_shows_the_constants_instead_of_the_source():
+    from eureka.agent.messages import repair_messages
+
+    task = get_task("cartpole")
+    _, user, code, error = repair_messages(task, REWARD, "", "NameError: name 'exp' is not defined")
+    assert "def physics_step" not in user.content and "MAX_POSITION = 2.4" in user.content
+    assert "- pole_angle: shape (num_envs)" in user.content and "torch.exp(...)" in error.content

@@ -90,7 +90,7 @@ def repair_hints(error: str, task: Task) -> list[str]:
             "Every state variable holds one value per environment, so `if`, `and`, `or`, max() and min() cannot "
             "decide on it: use torch.where(condition, a, b), torch.maximum, torch.minimum, & and |."
         )
-    if "Dimension out of range" in error:
+    if "Dimension out of range" in error or "too many indices for tensor of dimension 1" in error:
         hints.append("State variables of shape (num_envs) are 1-D: do not sum, index or reduce them over dim=1.")
     if "non-empty dict" in error:
         hints.append('Return the components as a dict of named tensors, e.g. {"upright": upright}.')

@@ -46,6 +46,7 @@ def test_repair_hints_for_the_errors_small_models_repeat():
     assert hints[0] == "`pole_angle` is a state variable: add it to compute_reward's parameters."
     assert hints[1].startswith("`pole_mass_length` is defined nowhere")
     assert "1-D" in repair_hints("IndexError: Dimension out of range (expected [-1, 0], got 1)", task)[0]
+    assert "1-D" in repair_hints("IndexError: too many indices for tensor of dimension 1", task)[0]
     assert repair_hints("SyntaxError: invalid syntax", task) == []
     assert repair_hints("NameError: name 'exp' is not defined", task) == [
         "`exp` alone is not defined: write torch.exp(...)."

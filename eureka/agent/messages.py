@@ -5,12 +5,11 @@ from __future__ import annotations
 import ast
 import re
 
-import torch
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from eureka.agent.prompts import render
 from eureka.envs.task import Task
-from eureka.sandbox.policy import ALLOWED_IMPORTS
+from eureka.sandbox.policy import ALLOWED_IMPORTS, restricted_globals
 
 _CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 _UNCLOSED_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*)\Z", re.S)
@@ -31,10 +30,14 @@ def task_messages(task: Task, source: bool = True) -> list[BaseMessage]:
                 goal=task.goal,
                 source=render("source", context=task.context_source.strip()) if source else _constants(task),
                 state_variables=task.describe_state(),
-                example=", ".join(f"{name}: torch.Tensor" for name in list(task.state_vars)[:2]),
+                example=", ".join(f"{name}: torch.Tensor" for name in _example_parameters(task)),
             )
         ),
     ]
+
+
+def _example_parameters(task: Task) -> list[str]:
+    return list(task.state_vars)[:2]
 
 
 def _constants(task: Task) -> str:
@@ -65,16 +68,16 @@ def repair_hints(error: str, task: Task) -> list[str]:
     """Plain advice for the errors small models repeat: a state variable used but not taken as a parameter, a
     whole-state dict, a name defined nowhere, Python's scalar functions or ``if`` applied to a batch, a 1-D tensor
     reduced over a second dimension, an empty components dict."""
-    hints = []
+    hints, torch = [], restricted_globals()["torch"]  # the curated torch: suggest only what reward code may call
     for name in dict.fromkeys(_UNDEFINED.findall(error)):
         if name in task.state_vars:
             hints.append(f"`{name}` is a state variable: add it to compute_reward's parameters.")
-        elif hasattr(torch, name):
+        elif callable(getattr(torch, name, None)):
             hints.append(f"`{name}` alone is not defined: write torch.{name}(...).")
         elif name in _STATE_NAMES:
             hints.append(
                 f"There is no `{name}`: compute_reward takes each state variable as its own parameter, "
-                f"e.g. def compute_reward({', '.join(list(task.state_vars)[:2])}): ..."
+                f"e.g. def compute_reward({', '.join(_example_parameters(task))}): ..."
             )
         else:
             hints.append(

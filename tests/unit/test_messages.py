@@ -52,6 +52,7 @@ def test_repair_hints_for_the_errors_small_models_repeat():
         "`exp` alone is not defined: write torch.exp(...)."
     ]
     assert "its own parameter" in repair_hints("NameError: name 'state' is not defined", task)[0]
+    assert "torch.pi(" not in repair_hints("NameError: name 'pi' is not defined", task)[0]  # a constant, not a call
     scalar = "ValueError: only one element tensors can be converted to Python scalars"
     assert "torch.exp" in repair_hints(scalar, task)[0]
     assert (

@@ -107,10 +107,17 @@ def repair_messages(task: Task, code: str | None, reply: str, error: str) -> lis
     return [*task_messages(task, source=False), turn, HumanMessage(render("repair", error=text))]
 
 
-def retry_messages(task: Task, errors: list[str]) -> list[BaseMessage]:
-    """The conversation after every candidate of an iteration failed: the task again, with all their errors."""
+def retry_messages(
+    task: Task, errors: list[str], best_code: str | None = None, reflection: str | None = None
+) -> list[BaseMessage]:
+    """The conversation after every candidate of an iteration failed: the iteration's own conversation (the best
+    code so far and its reflection, when there is one) with all their errors added to its last turn. Keeping the
+    working code in view matters for a small model: it trains most candidates once it sees a reward that works."""
     listed = "\n\n".join(f"{i + 1}. {e.strip()}" for i, e in enumerate(errors))
-    return [*task_messages(task), HumanMessage(render("retry", errors=listed))]
+    failed = render("retry", errors=listed)
+    if best_code is None or reflection is None:
+        return [*task_messages(task), HumanMessage(failed)]
+    return [*task_messages(task), code_message(best_code), HumanMessage(f"{reflection.rstrip()}\n\n{failed}")]
 
 
 def extract_python(reply: str) -> str | None:

@@ -103,18 +103,16 @@ def load_task(state: RunState, runtime: Runtime[Context]) -> RunState:
 
 
 def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
-    """Sample k candidates from one prompt: the task, plus the best code so far and its reflection (or, on the
+    """Sample k candidates from one prompt: the task, plus the best code so far and its reflection (and, on the
     retry of an iteration where every candidate failed, their errors)."""
     ctx, iteration = runtime.context, state["iteration"]
     earlier = candidates_of(state, iteration)
+    reflected = state["candidates"][state["reflected_id"]] if state.get("reflected_id") else None
+    code, reflection = (reflected.code, state["reflections"][str(reflected.iteration)]) if reflected else (None, None)
     if state.get("retried"):
-        messages = retry_messages(ctx.task, [c.attempts[-1].error or "failed" for c in earlier])
+        messages = retry_messages(ctx.task, [c.attempts[-1].error or "failed" for c in earlier], code, reflection)
     else:
-        reflected = state["candidates"][state["reflected_id"]] if state.get("reflected_id") else None
-        if reflected is None:
-            messages = proposal_messages(ctx.task)
-        else:
-            messages = proposal_messages(ctx.task, reflected.code, state["reflections"][str(reflected.iteration)])
+        messages = proposal_messages(ctx.task, code, reflection)
     write, usage, start = get_stream_writer(), Counter(), time.perf_counter()
     new = {}
     for index in range(len(earlier), len(earlier) + ctx.config.search.samples):

@@ -11,7 +11,7 @@ import json
 import pytest
 from scripted import CRASHES, GOOD, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
 
-from eureka.agent.state import Stage
+from eureka.agent.state import Stage, candidates_of
 from eureka.sandbox.protocol import Status
 
 
@@ -55,20 +55,26 @@ def test_runtime_crash_and_nan_reward_are_repaired_after_their_jobs_fail(tmp_pat
 
 def test_an_iteration_where_everything_failed_is_retried_once_with_the_errors(tmp_path):
     replies = [NO_CODE, WRONG_SIGNATURE, NO_CODE, WRONG_SIGNATURE, GOOD, GOOD]
-    state, model, _ = scripted_run(tmp_path, replies)
-    assert [c.stage for c in sorted(state["candidates"].values(), key=lambda c: c.index)] == [
+    state, model, _ = scripted_run(tmp_path, replies, init_reward="human")
+    assert [c.stage for c in candidates_of(state, 1)] == [
         Stage.DROPPED,
         Stage.DROPPED,
         Stage.TRAINED,
         Stage.TRAINED,
     ]
-    retry_prompt = model.prompts[4][-1].content
-    assert "Every reward function written for this round failed" in retry_prompt and "'state'" in retry_prompt
+    retry = model.prompts[4]
+    assert "Every reward function written for this round failed" in retry[-1].content and "'state'" in retry[-1].content
+    # the iteration's own context stays: the best reward so far (here the human one) and its reflection
+    assert [m.type for m in retry] == ["system", "human", "ai", "human"]
+    assert retry[2].content == model.prompts[0][2].content and "def compute_reward(" in retry[2].content
+    assert "fitness: [" in retry[-1].content
     assert state["best_id"] in ("it1-c2", "it1-c3")
 
 
 def test_all_failed_twice_ends_with_no_best_and_only_human_and_sparse_retrained(tmp_path):
-    state, _, folder = scripted_run(tmp_path, [NO_CODE] * 8)
+    state, model, folder = scripted_run(tmp_path, [NO_CODE] * 8)
+    retry = model.prompts[4]  # from scratch there is no best code to show, only the errors
+    assert [m.type for m in retry] == ["system", "human", "human"] and "no ```python code block" in retry[-1].content
     assert state["best_id"] is None and state["score"] is None
     assert set(state["finals"]) == {"human", "sparse"}
     assert "n/a (no candidate trained)" in folder.report.read_text()

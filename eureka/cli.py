@@ -153,6 +153,10 @@ def run(
     init_reward: Annotated[str | None, typer.Option(help="Start from this reward: 'human' or a file.")] = None,
     feedback: Annotated[str | None, typer.Option(help="Human feedback each iteration: a text file, or 'ask'.")] = None,
     from_checkpoint: Annotated[Path | None, typer.Option(help="Fine-tune every candidate from this policy.")] = None,
+    show_human_correlation: Annotated[
+        bool,
+        typer.Option("--show-human-correlation", help="Tell the model how its reward correlates with the human one."),
+    ] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     resume: Annotated[str | None, typer.Option(help="Continue the run with this id (its folder name).")] = None,
     unsafe_no_sandbox: Annotated[
@@ -179,6 +183,7 @@ def run(
                     search__iterations=iterations,
                     search__samples=samples,
                     search__repair_rounds=repair_rounds,
+                    search__show_human_correlation=show_human_correlation or None,
                     training__epochs=epochs,
                     training__num_envs=num_envs,
                     training__final_seeds=final_seeds,

@@ -21,6 +21,11 @@ class SearchConfig(BaseModel):
     iterations: int = Field(3, ge=1, description="reward-search iterations N")
     samples: int = Field(4, ge=1, description="candidate rewards sampled per iteration k")
     repair_rounds: int = Field(2, ge=0, description="times a failing candidate is sent back with its error")
+    show_human_correlation: bool = Field(
+        False,
+        description="tell the model how its reward correlates with the human one (measured always, shown in the "
+        "report; the paper keeps it from the model)",
+    )
 
 
 class TrainingConfig(BaseModel):

@@ -65,7 +65,11 @@ def _new_attempt(ctx: Context, candidate_id: str, repair_round: int, reply: str)
     return Attempt(reply=reply, code=code)
 
 
-def _job(ctx: Context, job_id: str, code: str, seed: int, epochs: int | None, num_envs: int | None) -> Job:
+def _job(
+    ctx: Context, job_id: str, code: str, seed: int, epochs: int | None, num_envs: int | None, search: bool = False
+) -> Job:
+    """A sandbox job for ``code``; a ``search`` candidate's job also measures its correlation with the human reward
+    (the final re-training compares fitness, not rewards)."""
     sandbox = ctx.config.sandbox
     return Job(
         job_id=job_id,
@@ -77,6 +81,7 @@ def _job(ctx: Context, job_id: str, code: str, seed: int, epochs: int | None, nu
         timeout_s=sandbox.timeout_s,
         memory_mb=sandbox.memory_mb,
         init_checkpoint=ctx.config.from_checkpoint,
+        compare_with_human=search,
     )
 
 
@@ -170,7 +175,7 @@ def evaluate(state: RunState, runtime: Runtime[Context]) -> RunState:
     valid = {c.id: c for c in candidates_of(state, state["iteration"]) if c.stage is Stage.VALID}
     jobs = [
         (
-            _job(ctx, f"{ctx.folder.id}.{c.id}.r{c.repairs}", c.code or "", training.seed, **budget),
+            _job(ctx, f"{ctx.folder.id}.{c.id}.r{c.repairs}", c.code or "", training.seed, **budget, search=True),
             ctx.folder.job_dir(c.id, c.repairs),
         )
         for c in valid.values()

@@ -60,9 +60,10 @@ def diagnostics(result: Result, task: Task) -> list[str]:
     return findings
 
 
-def reflection(result: Result, task: Task, metrics: dict[str, float] | None = None) -> str:
+def reflection(result: Result, task: Task, metrics: dict[str, float] | None = None, correlation: bool = False) -> str:
     """The reflection on a trained candidate (whose code precedes it in the conversation): fitness and component
-    statistics, the metrics plugins measured on the job, and findings."""
+    statistics, the metrics plugins measured on the job, the correlation with the human reward if ``correlation``
+    (and it was measured), and findings."""
     findings = diagnostics(result, task)
     tips = template("tips")
     if findings:
@@ -70,6 +71,8 @@ def reflection(result: Result, task: Task, metrics: dict[str, float] | None = No
     statistics = statistics_text(result, task)
     if metrics:
         statistics += "\n" + "\n".join(f"{name}: {value:.4g}" for name, value in metrics.items())
+    if correlation and result.human_correlation is not None:
+        statistics += f"\ncorrelation with the task author's reward on the same steps: {result.human_correlation:.2f}"
     return render(
         "reflection",
         points=str(min(POINTS, len(result.fitness_curve))),

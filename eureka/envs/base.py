@@ -147,6 +147,11 @@ class BatchedEnv(ABC):
         self.s = torch.zeros(num_envs, self.state_dim, device=self.device)
         self.reward_fn = reward_fn
         self.reward_args = reward_parameters(reward_fn, self.state_vars())
+        self.reference: tuple[RewardFn, list[str]] | None = None
+        # sum x, sum y, sum x^2, sum y^2, sum xy of (reward, reference reward) over every env step, in float64: a
+        # million steps of float32 squares would lose the variance to cancellation
+        self.agreement = torch.zeros(5, dtype=torch.float64, device=self.device)
+        self.compared = 0
         self.stats = self._empty_stats()
         self.reset_idx(torch.arange(num_envs, device=self.device))
 
@@ -189,6 +194,23 @@ class BatchedEnv(ABC):
         return state["success"]
 
     # ----- the step loop ------------------------------------------------------------------------------------------
+
+    def compare_with(self, reference_fn: RewardFn) -> None:
+        """Also compute ``reference_fn`` (e.g. the human reward) on every step's state, for ``correlation``; it
+        never reaches the policy."""
+        self.reference = (reference_fn, reward_parameters(reference_fn, self.state_vars()))
+
+    def correlation(self) -> float | None:
+        """Pearson correlation of the reward with the reference reward over every env step so far; None without a
+        reference, before two steps, or when either reward is constant."""
+        n = self.compared
+        sx, sy, sxx, syy, sxy = self.agreement.tolist()
+        if n < 2:
+            return None
+        cov, var_x, var_y = sxy - sx * sy / n, sxx - sx * sx / n, syy - sy * sy / n
+        if var_x <= 1e-12 * max(sxx, 1.0) or var_y <= 1e-12 * max(syy, 1.0):
+            return None
+        return max(-1.0, min(1.0, cov / (var_x * var_y) ** 0.5))
 
     def reset(self) -> dict[str, torch.Tensor]:
         """Observations of the current states (rl_games' vec-env API; episodes reset themselves)."""
@@ -240,6 +262,11 @@ class BatchedEnv(ABC):
                 acc[1] = torch.minimum(acc[1], value.min())
                 acc[2] = torch.maximum(acc[2], value.max())
         self.stats.steps += 1
+        if self.reference is not None:
+            reference, _ = call_reward(*self.reference, state, self.num_envs)
+            x, y = total.detach().double(), reference.detach().double()
+            self.agreement += torch.stack([x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()])
+            self.compared += self.num_envs
         return total.detach().float()
 
     def pop_stats(self) -> EpisodeStats:

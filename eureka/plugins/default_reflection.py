@@ -9,4 +9,6 @@ from eureka.plugins import hookimpl
 
 @hookimpl(trylast=True)
 def eureka_feedback(task: Task, candidate: Candidate, metrics: dict[str, float], config: RunConfig) -> str | None:
-    return reflection(candidate.result, task, metrics) if candidate.result is not None else None
+    if candidate.result is None:
+        return None
+    return reflection(candidate.result, task, metrics, correlation=config.search.show_human_correlation)

@@ -198,6 +198,7 @@ def train(
     threads: int = 1,
     init_checkpoint: Path | None = None,
     on_epoch: EpochCallback | None = None,
+    reference_fn: RewardFn | None = None,
 ) -> TrainResult:
     """Train a PPO policy on ``task`` with ``reward_fn``; write ``result.json``, ``policy.pth`` and logs.
 
@@ -211,6 +212,7 @@ def train(
         threads: torch intra-op threads.
         init_checkpoint: fine-tune from this policy (curriculum) instead of starting from scratch.
         on_epoch: called after every epoch with its record (progress bars).
+        reference_fn: also compute this reward (the human one) on every step, for the result's ``correlation``.
 
     Returns:
         The training result, also saved as ``out_dir/result.json``.
@@ -222,6 +224,8 @@ def train(
     budget = budget or task.budget
     out_dir.mkdir(parents=True, exist_ok=True)
     env = task.make_env(budget.num_envs, device, reward_fn, seed)
+    if reference_fn is not None:
+        env.compare_with(reference_fn)
     recorder = _Recorder(env, on_epoch)
     log_path = out_dir / "train.log"
     with log_path.open("w") as log, contextlib.redirect_stdout(log):
@@ -245,6 +249,7 @@ def train(
         wall_time=wall_time,
         history=recorder.history,
         checkpoint=str(checkpoint),
+        correlation=env.correlation(),
     )
     result.save(out_dir / "result.json")
     return result

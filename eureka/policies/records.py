@@ -51,6 +51,8 @@ class TrainResult:
         wall_time: seconds of training (set-up excluded).
         history: one record per epoch.
         checkpoint: path of the final policy checkpoint.
+        correlation: Pearson correlation of the reward with the reference reward over every training step (None
+            without a reference reward).
     """
 
     task: str
@@ -61,6 +63,7 @@ class TrainResult:
     wall_time: float
     history: list[EpochRecord] = field(default_factory=list)
     checkpoint: str | None = None
+    correlation: float | None = None
 
     @property
     def fitness_curve(self) -> list[float | None]:

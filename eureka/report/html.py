@@ -56,11 +56,16 @@ def _animation(folder: RunFolder, task: Task, checkpoint: Path | None) -> str:
     )
 
 
+def _correlation(c: Candidate) -> str:
+    value = c.result.human_correlation if c.result is not None else None
+    return "" if value is None else f", correlation with the human reward {value:.2f}"
+
+
 def _candidate_section(c: Candidate) -> str:
     status = "trained" if c.stage is Stage.TRAINED else "failed"
     parts = [
         f"<details><summary><b>{c.id}</b>: <span class='{status}'>{c.stage}</span>, max fitness "
-        f"{fmt_number(c.fitness)}, {c.repairs} repair(s)</summary>"
+        f"{fmt_number(c.fitness)}{_correlation(c)}, {c.repairs} repair(s)</summary>"
     ]
     for round_, attempt in enumerate(c.attempts):
         parts.append(f"<h4>version {round_}{' (repair)' if round_ else ''}</h4>")

@@ -46,6 +46,9 @@ class Job(BaseModel):
     memory_mb: int = Field(8192, description="address-space limit, MiB")
     init_checkpoint: str | None = Field(None, description="fine-tune from this policy (read-only in the sandbox)")
     check_only: bool = Field(False, description="compile and dry-run only, no training")
+    compare_with_human: bool = Field(
+        False, description="also compute the task's human reward on every step and report the correlation"
+    )
 
 
 class Progress(BaseModel):
@@ -83,6 +86,9 @@ class Result(BaseModel):
     fitness_curve: list[float | None] = Field(default_factory=list, description="per-epoch fitness")
     max_fitness: float | None = None
     final_fitness: float | None = None
+    human_correlation: float | None = Field(
+        None, description="Pearson correlation of the reward with the human reward over training (when asked)"
+    )
     components: list[dict[str, ComponentSummary]] = Field(
         default_factory=list, description="per epoch: component name -> statistics"
     )

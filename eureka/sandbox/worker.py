@@ -104,6 +104,7 @@ def result_from_training(job: Job, trained: TrainResult, wall_time: float) -> Re
         fitness_curve=trained.fitness_curve,
         max_fitness=trained.max_fitness,
         final_fitness=trained.final_fitness,
+        human_correlation=trained.correlation,
         components=[
             {name: ComponentSummary(mean=c.mean, min=c.min, max=c.max) for name, c in r.components.items()}
             for r in trained.history
@@ -144,6 +145,7 @@ def run_job(job_dir: Path) -> Result:
             threads=job.threads,
             init_checkpoint=Path(job.init_checkpoint) if job.init_checkpoint else None,
             on_epoch=on_epoch,
+            reference_fn=task.human_reward if job.compare_with_human else None,
         )
     except Exception as exc:  # every failure of the candidate becomes a status, never a crash of the run
         return Result(

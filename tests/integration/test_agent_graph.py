@@ -19,6 +19,10 @@ def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
     state, model, folder = scripted_run(tmp_path, [GOOD, SYNTAX_ERROR, GOOD])
     first, second = state["candidates"]["it1-c0"], state["candidates"]["it1-c1"]
     assert first.stage is Stage.TRAINED and first.fitness is not None and first.fitness > 0
+    # measured on the same steps in the sandbox (GOOD shares the human reward's upright term), never in final runs
+    assert 0.0 < first.result.human_correlation <= 1.0
+    finals = [json.loads(p.read_text()) for p in (folder.root / "final").glob("*/result.json")]
+    assert finals and all(r["human_correlation"] is None for r in finals)
     assert second.stage is Stage.TRAINED and second.repairs == 1
     assert "SyntaxError" in second.attempts[0].error
     repair_prompt = model.prompts[2][-1].content
@@ -92,12 +96,14 @@ def test_second_iteration_gets_the_best_code_and_its_reflection(tmp_path):
 def test_initial_human_reward_and_feedback_from_a_file_and_from_a_person(tmp_path):
     notes = tmp_path / "feedback.txt"
     notes.write_text("The cart drifts to the right.")
-    state, model, _ = scripted_run(tmp_path, [GOOD, GOOD], init_reward="human", feedback=str(notes))
+    correlation = {"search.show_human_correlation": True}
+    state, model, _ = scripted_run(tmp_path, [GOOD, GOOD], init_reward="human", feedback=str(notes), **correlation)
     given = state["candidates"]["it0-c0"]
     assert given.stage is Stage.TRAINED and given.attempts[0].reply == "given: human"
     first_prompt = model.prompts[0]
     assert "def compute_reward(" in first_prompt[2].content  # the human reward, as the code to improve
     assert "Feedback from the user: The cart drifts to the right." in first_prompt[3].content
+    assert "correlation with the task author's reward on the same steps: 1.00" in first_prompt[3].content
 
     state, model, _ = scripted_run(tmp_path, [GOOD, GOOD, GOOD, GOOD], feedback="ask", **{"search.iterations": 2})
     assert "Feedback from the user: Keep the cart centred." in model.prompts[2][-1].content

@@ -48,3 +48,11 @@ def test_reflection_carries_numbers_findings_and_metrics():
     assert "fitness: [100, 480], max 480" in text and "475 counts as solved" in text
     assert "epochs_to_threshold: 12" in text
     assert "stayed near zero" not in text
+
+
+def test_correlation_with_the_human_reward_reaches_the_model_only_when_asked():
+    result = _result([100.0, 480.0], {"upright": [0.2, 0.9]}).model_copy(update={"human_correlation": 0.834})
+    assert "correlation" not in reflection(result, TASK)
+    assert "correlation with the task author's reward on the same steps: 0.83" in reflection(
+        result, TASK, correlation=True
+    )

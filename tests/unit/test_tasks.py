@@ -1,6 +1,7 @@
 """The task contract, checked for every registered task."""
 
 import ast
+import functools
 
 import pytest
 import torch
@@ -77,6 +78,34 @@ def test_seeded_and_reproducible(task):
 
     torch.testing.assert_close(rollout(1), rollout(1))
     assert not torch.equal(rollout(1), rollout(2))
+
+
+def test_correlation_with_a_reference_reward_is_pearson_over_every_step(task):
+    seen = []
+
+    @functools.wraps(task.human_reward)
+    def squared(**state):  # a reference that is not an affine map of the reward, recorded as computed
+        total, components = task.human_reward(**state)
+        seen.append(total**2)
+        return total**2, components
+
+    @functools.wraps(task.human_reward)
+    def negated(**state):
+        total, components = task.human_reward(**state)
+        return -3.0 * total + 1.0, components
+
+    env = task.make_env(N, "cpu", task.human_reward, seed=0)
+    env.compare_with(squared)
+    assert env.correlation() is None  # before two steps
+    rewards = [_step(env, 1)[1] for _ in range(20)]
+    expected = torch.corrcoef(torch.stack([torch.cat(rewards), torch.cat(seen)]).double())[0, 1].item()
+    assert env.correlation() == pytest.approx(expected, abs=1e-6)
+
+    env = task.make_env(N, "cpu", negated, seed=0)
+    assert env.correlation() is None  # no reference
+    env.compare_with(task.human_reward)
+    _step(env, 20)
+    assert env.correlation() == pytest.approx(-1.0, abs=1e-6)
 
 
 def test_episodes_auto_reset_at_the_time_limit(task):

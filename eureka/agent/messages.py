@@ -55,13 +55,21 @@ def code_message(code: str) -> AIMessage:
     return AIMessage(f"```python\n{code.strip()}\n```")
 
 
-def proposal_messages(task: Task, best_code: str | None = None, reflection: str | None = None) -> list[BaseMessage]:
+def proposal_messages(
+    task: Task, best_code: str | None = None, reflection: str | None = None, errors: list[str] | None = None
+) -> list[BaseMessage]:
     """The conversation for new candidates, bounded as in the paper: system, task, and after the first iteration
-    the best code so far with its reflection."""
+    the best code so far with its reflection. On the retry of an iteration where every candidate failed, their
+    ``errors`` are added to the last turn: keeping the working code in view matters for a small model, which
+    trains most candidates once it sees a reward that works."""
     messages = task_messages(task)
-    if best_code is not None and reflection is not None:
-        messages += [code_message(best_code), HumanMessage(reflection)]
-    return messages
+    shown = best_code is not None and reflection is not None
+    if shown:
+        messages.append(code_message(best_code))
+    if errors is None:
+        return [*messages, HumanMessage(reflection)] if shown else messages
+    failed = render("retry", errors="\n\n".join(f"{i + 1}. {e.strip()}" for i, e in enumerate(errors)))
+    return [*messages, HumanMessage(f"{reflection.rstrip()}\n\n{failed}" if shown else failed)]
 
 
 def repair_hints(error: str, task: Task) -> list[str]:
@@ -105,19 +113,6 @@ def repair_messages(task: Task, code: str | None, reply: str, error: str) -> lis
     turn = code_message(code) if code is not None else AIMessage(reply)
     text = error.strip() + "".join(f"\nHint: {hint}" for hint in repair_hints(error, task))
     return [*task_messages(task, source=False), turn, HumanMessage(render("repair", error=text))]
-
-
-def retry_messages(
-    task: Task, errors: list[str], best_code: str | None = None, reflection: str | None = None
-) -> list[BaseMessage]:
-    """The conversation after every candidate of an iteration failed: the iteration's own conversation (the best
-    code so far and its reflection, when there is one) with all their errors added to its last turn. Keeping the
-    working code in view matters for a small model: it trains most candidates once it sees a reward that works."""
-    listed = "\n\n".join(f"{i + 1}. {e.strip()}" for i, e in enumerate(errors))
-    failed = render("retry", errors=listed)
-    if best_code is None or reflection is None:
-        return [*task_messages(task), HumanMessage(failed)]
-    return [*task_messages(task), code_message(best_code), HumanMessage(f"{reflection.rstrip()}\n\n{failed}")]
 
 
 def extract_python(reply: str) -> str | None:

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 
 from eureka.agent.context import Context, Event
 from eureka.agent.llm import LLMError, explain
-from eureka.agent.messages import extract_python, proposal_messages, repair_messages, retry_messages
+from eureka.agent.messages import extract_python, proposal_messages, repair_messages
 from eureka.agent.state import (
     Attempt,
     Candidate,
@@ -114,10 +114,8 @@ def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
     earlier = candidates_of(state, iteration)
     reflected = state["candidates"][state["reflected_id"]] if state.get("reflected_id") else None
     code, reflection = (reflected.code, state["reflections"][str(reflected.iteration)]) if reflected else (None, None)
-    if state.get("retried"):
-        messages = retry_messages(ctx.task, [c.attempts[-1].error or "failed" for c in earlier], code, reflection)
-    else:
-        messages = proposal_messages(ctx.task, code, reflection)
+    errors = [c.attempts[-1].error or "failed" for c in earlier] if state.get("retried") else None
+    messages = proposal_messages(ctx.task, code, reflection, errors)
     write, usage, start = get_stream_writer(), Counter(), time.perf_counter()
     new = {}
     for index in range(len(earlier), len(earlier) + ctx.config.search.samples):

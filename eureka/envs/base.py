@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,9 @@ from typing import Literal
 import torch
 
 RewardFn = Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]]
+#: Limits on a reward's components dict: names are printed, stored per epoch and sent back to the model.
+MAX_COMPONENTS = 32
+MAX_COMPONENT_NAME = 64
 
 
 class RewardContractError(ValueError):
@@ -35,8 +39,8 @@ class NonFiniteRewardError(RuntimeError):
         component: name of the first non-finite component, or ``"total"``.
     """
 
-    def __init__(self, component: str, step: int) -> None:
-        super().__init__(f"reward component {component!r} is not finite (NaN or inf) at env step {step}")
+    def __init__(self, component: str, step: int, what: str = "is not finite (NaN or inf)") -> None:
+        super().__init__(f"reward component {component!r} {what} at env step {step}")
         self.component = component
         self.step = step
 
@@ -81,8 +85,18 @@ class Budget:
     entropy_coef: float = 0.0
 
     def resized(self, *, epochs: int | None = None, num_envs: int | None = None) -> Budget:
-        """This budget with other epochs or envs; the minibatch shrinks to keep dividing the rollout."""
-        new = replace(self, epochs=epochs or self.epochs, num_envs=num_envs or self.num_envs)
+        """This budget with other epochs or envs; the minibatch shrinks to keep dividing the rollout.
+
+        Raises:
+            ValueError: ``epochs`` or ``num_envs`` below 1.
+        """
+        if (epochs is not None and epochs < 1) or (num_envs is not None and num_envs < 1):
+            raise ValueError(f"epochs and num_envs must be at least 1, got epochs={epochs}, num_envs={num_envs}")
+        new = replace(
+            self,
+            epochs=self.epochs if epochs is None else epochs,
+            num_envs=self.num_envs if num_envs is None else num_envs,
+        )
         batch = new.num_envs * new.horizon
         minibatch = batch if batch <= new.minibatch_size else math.gcd(batch, new.minibatch_size)
         return replace(new, minibatch_size=minibatch)
@@ -98,7 +112,8 @@ class EpisodeStats:
     Attributes:
         fitness_sum: sum of the fitness of episodes that ended in the window.
         episodes: number of episodes that ended in the window.
-        components: name -> (sum of per-step means, min, max) over steps in the window.
+        components: name -> (sum of per-step means, min, max) over steps in the window, in float64: a finite
+            float32 component near its largest value (3e38) would overflow a float32 sum.
         steps: env steps (batched) in the window.
     """
 
@@ -248,12 +263,15 @@ class BatchedEnv(ABC):
 
     def _reward(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
         total, components = call_reward(self.reward_fn, self.reward_args, state, self.num_envs)
+        # What PPO gets is float32: a finite float64 total beyond 3.4e38 becomes inf there, so check that.
+        total = total.detach().float()
         named = [*components.items(), ("total", total)]
         # One device sync per step; the per-tensor search runs only once something is wrong.
         if bool(sum((~torch.isfinite(value)).sum() for _, value in named)):
             first = next(name for name, value in named if not bool(torch.isfinite(value).all()))
             raise NonFiniteRewardError(first, self.total_steps)
         for name, value in components.items():
+            value = value.detach().double()
             acc = self.stats.components.get(name)
             if acc is None:
                 self.stats.components[name] = [value.mean(), value.min(), value.max()]
@@ -264,10 +282,10 @@ class BatchedEnv(ABC):
         self.stats.steps += 1
         if self.reference is not None:
             reference, _ = call_reward(*self.reference, state, self.num_envs)
-            x, y = total.detach().double(), reference.detach().double()
+            x, y = total.double(), reference.detach().double()
             self.agreement += torch.stack([x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()])
             self.compared += self.num_envs
-        return total.detach().float()
+        return total
 
     def pop_stats(self) -> EpisodeStats:
         """Return the statistics of the window that just ended and start a new one."""
@@ -322,12 +340,16 @@ def check_parameter_names(names: list[str], variadic: list[str], state_vars: dic
 def call_reward(
     reward_fn: RewardFn, args: list[str], state: dict[str, torch.Tensor], num_envs: int
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Call the reward function on ``state`` and check the shapes and types of what it returns.
+    """Call the reward function on copies of ``state`` and check the shapes and types of what it returns.
+
+    The reward gets copies: an in-place write (``reward = success; reward += ...``, a plausible slip, or a forged
+    ``success``) must change neither the simulation nor the fitness, which the env computes from its own tensors.
 
     Raises:
-        RewardContractError: the return value is not ``(tensor (num_envs,), {name: tensor (num_envs,)})``.
+        RewardContractError: the return value is not ``(tensor (num_envs,), {name: tensor (num_envs,)})``, or a
+            component name is not a short string.
     """
-    out = reward_fn(**{name: state[name] for name in args})
+    out = reward_fn(**{name: state[name].clone() for name in args})
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RewardContractError(
             f"compute_reward must return (total_reward, components_dict); it returned {type(out).__name__}"
@@ -335,6 +357,14 @@ def call_reward(
     total, components = out
     if not isinstance(components, dict) or not components:
         raise RewardContractError("the second return value must be a non-empty dict of named reward components")
+    if len(components) > MAX_COMPONENTS:
+        raise RewardContractError(f"at most {MAX_COMPONENTS} reward components, got {len(components)}")
+    for name in components:
+        if not (isinstance(name, str) and 0 < len(name) <= MAX_COMPONENT_NAME and name.isprintable()):
+            raise RewardContractError(
+                f"component names must be printable strings of 1 to {MAX_COMPONENT_NAME} characters, "
+                f"got {reprlib.repr(name)}"
+            )
     for name, value in (("total reward", total), *components.items()):
         if not isinstance(value, torch.Tensor):
             raise RewardContractError(f"{name!r} must be a torch.Tensor, got {type(value).__name__}")

@@ -25,7 +25,7 @@ from rl_games.common.gym_compat import gym
 from rl_games.common.ivecenv import IVecEnv
 from rl_games.torch_runner import Runner
 
-from eureka.envs.base import BatchedEnv, Budget, RewardFn
+from eureka.envs.base import BatchedEnv, Budget, NonFiniteRewardError, RewardFn
 from eureka.envs.task import Task
 from eureka.policies.records import ComponentStats, EpochRecord, TrainResult
 
@@ -83,6 +83,10 @@ class _Recorder(AlgoObserver):
             name: ComponentStats(mean=float(acc[0]) / steps, min=float(acc[1]), max=float(acc[2]))
             for name, acc in stats.components.items()
         }
+        for name, c in components.items():
+            # float64 sums of finite float32 values cannot overflow; float64 components near 1.8e308 can
+            if not all(math.isfinite(v) for v in (c.mean, c.min, c.max)):
+                raise NonFiniteRewardError(name, self.env.total_steps, "has statistics that overflow (inf)")
         record = EpochRecord(
             epoch=epoch_num,
             env_steps=self.env.total_steps * self.env.num_envs,

@@ -2,11 +2,13 @@
 
 import ast
 import functools
+import inspect
 
 import pytest
 import torch
 
 from eureka.envs import builtin_tasks
+from eureka.envs.base import reward_parameters
 from eureka.envs.task import CONTEXT_END_MARKER
 from eureka.rewards import compile_reward, dry_run
 
@@ -121,3 +123,38 @@ def test_runs_on_cuda(task):
     env = task.make_env(N, "cuda", task.human_reward, seed=0)
     obs, reward, _, _ = _step(env)
     assert obs["obs"].is_cuda and reward.is_cuda
+
+
+def _vandal(task):
+    """A reward that computes the human reward, then writes into every state tensor it was given, in place."""
+    names = list(task.state_vars)
+
+    def reward(**state):
+        total, components = task.human_reward(
+            **{n: state[n] for n in reward_parameters(task.human_reward, task.state_vars)}
+        )
+        for value in state.values():
+            value.mul_(0).add_(1e30)  # zeroed, then a "success" of 1e30 everywhere
+        return total, components
+
+    reward.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+    return reward
+
+
+def test_in_place_writes_in_a_reward_change_neither_the_simulation_nor_the_fitness(task):
+    """Same seed and actions: a reward that vandalises its inputs gives the same trajectory, dones, fitness and
+    rewards as the honest reward it computes first."""
+    honest = task.make_env(N, "cpu", task.human_reward, seed=3)
+    vandal = task.make_env(N, "cpu", _vandal(task), seed=3)
+    actions = torch.Generator().manual_seed(0)
+    for _ in range(3 * 50):
+        a = torch.rand(N, honest.action_dim, generator=actions) * 2 - 1
+        out_h, out_v = honest.step(a), vandal.step(a)
+        torch.testing.assert_close(out_v[0]["obs"], out_h[0]["obs"], rtol=0, atol=0)
+        torch.testing.assert_close(out_v[1], out_h[1], rtol=0, atol=0)
+        assert torch.equal(out_v[2], out_h[2])
+    assert torch.equal(vandal.s, honest.s)
+    stats_h, stats_v = honest.pop_stats(), vandal.pop_stats()
+    assert stats_v.fitness_sum == stats_h.fitness_sum and stats_v.episodes == stats_h.episodes

@@ -16,11 +16,13 @@ import torch
 
 from eureka.envs.base import RewardContractError, RewardFn, check_parameter_names, reward_parameters
 from eureka.envs.task import Task
-from eureka.sandbox.policy import FILENAME, PolicyViolation, restricted_bytecode, restricted_globals
+from eureka.sandbox.guards import restricted_globals
+from eureka.sandbox.policy import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
 
 ENTRY_POINT = "compute_reward"
 DRY_RUN_ENVS = 16
 DRY_RUN_STEPS = 8
+MAX_SOURCE_BYTES = 256 << 10
 
 
 def reward_source(task: Task, spec: str) -> tuple[str, str]:
@@ -35,19 +37,29 @@ def reward_source(task: Task, spec: str) -> tuple[str, str]:
         return task.sparse_reward_source, "sparse"
     path = Path(spec)
     try:
-        return path.read_text(), str(path)
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            raise RewardContractError(
+                f"the reward file {spec!r} is larger than {MAX_SOURCE_BYTES >> 10} KiB; a reward is one function"
+            )
+        source = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise RewardContractError(
             f"cannot read the reward file {spec!r} ({exc.strerror or exc}); pass 'human', 'sparse' or a .py file"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise RewardContractError(
+            f"the reward file {spec!r} is not UTF-8 text (byte {exc.start}); pass a Python source file"
+        ) from exc
+    if "\x00" in source:
+        raise RewardContractError(f"the reward file {spec!r} holds NUL bytes: it is not Python source")
+    return source, str(path)
 
 
 def _bytecode(source: str, filename: str) -> CodeType:
     try:
         return restricted_bytecode(source, filename)
     except SyntaxError as exc:
-        detail = "; ".join(exc.args[0]) if exc.args and isinstance(exc.args[0], tuple) else str(exc)
-        raise RewardContractError(f"{filename}: {detail}") from None
+        raise RewardContractError(f"{filename}: {refusal_text(exc)}") from None
 
 
 def static_check(source: str, task: Task, filename: str = FILENAME) -> None:

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from eureka.sandbox.policy import PolicyViolation, compile_candidate
+from eureka.sandbox.guards import compile_candidate
+from eureka.sandbox.policy import PolicyViolation
 
 TYPICAL = '''
 import torch
@@ -74,6 +75,9 @@ def test_refused_at_compile_time(source, message):
         ("'{0}'.format(x)", "access to attribute 'format' is not allowed"),
         ("torch.exp = print", "writing into SimpleNamespace objects is not allowed"),
         ("torch.exp.self", "attribute access on builtin_function_or_method objects is not allowed"),
+        ("x.storage_type()", "tensor attribute 'storage_type' is not allowed"),
+        ("x.detach = x.clone", "setting attributes ('detach') is not allowed"),
+        ("x.grad = x", "setting attributes ('grad') is not allowed"),
     ],
 )
 def test_refused_at_run_time(body, message):
@@ -95,3 +99,12 @@ def test_from_torch_and_math_import_bind_the_curated_members():
         "from math import sqrt, pi as PI\nfrom torch import exp\nx = exp(torch.tensor(sqrt(PI)))\n"
     )
     assert namespace["PI"] == math.pi and namespace["exp"] is namespace["torch"].exp
+
+
+def test_item_writes_still_reach_tensors_dicts_and_lists():
+    fn = compile_candidate(
+        "def f(x):\n    x[0] = 5.0\n    d = {}\n    d['a'] = x\n    l = [0]\n    l[0] = d\n    del d['a']\n"
+        "    return x, l\n"
+    )["f"]
+    x, items = fn(torch.zeros(2))
+    assert x.tolist() == [5.0, 0.0] and items == [{}]

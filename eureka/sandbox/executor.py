@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Protocol
 
 from eureka.sandbox.backends.base import SandboxBackend
-from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Progress, Result, read_progress
+from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Progress, Result, read_model, read_progress
 
 #: ``(job id, the epochs finished since the last call)``, called from the executor's threads
 ProgressFn = Callable[[str, list[Progress]], None]
 POLL_S = 0.5
 #: Job fields that say where a job ran, not what it computed: a resumed run may place it elsewhere.
-PLACEMENT = {"device", "threads", "timeout_s", "memory_mb"}
+PLACEMENT = {"device", "threads", "timeout_s", "memory_mb", "gpu_memory_mb"}
 
 
 def usable_cores() -> int:
@@ -33,13 +33,11 @@ def usable_cores() -> int:
 
 def finished_result(job: Job, job_dir: Path) -> Result | None:
     """The result already in ``job_dir`` if it belongs to exactly ``job`` (same code, seed, budget); else None."""
-    job_file, result_file = job_dir / JOB_FILE, job_dir / RESULT_FILE
-    if not (job_file.exists() and result_file.exists()):
+    before = read_model(job_dir / JOB_FILE, Job)
+    if before is None or before.model_dump(exclude=PLACEMENT) != job.model_dump(exclude=PLACEMENT):
         return None
-    before = Job.model_validate_json(job_file.read_text())
-    if before.model_dump(exclude=PLACEMENT) != job.model_dump(exclude=PLACEMENT):
-        return None
-    return Result.model_validate_json(result_file.read_text())
+    result = read_model(job_dir / RESULT_FILE, Result)
+    return result if result is not None and result.job_id == job.job_id else None
 
 
 class Executor(Protocol):

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from eureka.sandbox.untrusted import clean_text, read_capped, write_new
 
 JOB_FILE = "job.json"
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.jsonl"
 TRAIN_DIR = "train"
+#: Caps on what the host reads back from a job folder (an honest result of 1,000 epochs is about 1 MB).
+MAX_RESULT_BYTES = 32 << 20
+MAX_PROGRESS_BYTES = 8 << 20
+MAX_ERROR_CHARS = 2000
+#: Longest component name the host keeps from a job (the reward contract allows shorter ones; this is the bound
+#: on what a job that got past the contract can make the host store and print)
+MAX_NAME_CHARS = 200
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Status(StrEnum):
@@ -38,12 +50,13 @@ class Job(BaseModel):
     task: str = Field(description="task name")
     reward_code: str = Field(description="source defining compute_reward")
     seed: int = Field(0, description="training seed")
-    epochs: int | None = Field(None, description="PPO epochs; None for the task's default budget")
-    num_envs: int | None = Field(None, description="parallel envs; None for the task's default budget")
+    epochs: int | None = Field(None, ge=1, description="PPO epochs; None for the task's default budget")
+    num_envs: int | None = Field(None, ge=1, description="parallel envs; None for the task's default budget")
     device: str = Field("cpu", description="torch device, e.g. cpu or cuda:0 (the executor picks the GPU)")
-    threads: int = Field(1, description="torch threads")
-    timeout_s: float = Field(1800.0, description="wall-clock limit, seconds")
-    memory_mb: int = Field(8192, description="address-space limit, MiB")
+    threads: int = Field(1, ge=1, description="torch threads")
+    timeout_s: float = Field(1800.0, gt=0, description="wall-clock limit, seconds")
+    memory_mb: int = Field(8192, ge=64, description="memory limit, MiB: address space on the CPU, data size with CUDA")
+    gpu_memory_mb: int | None = Field(None, ge=1, description="GPU memory torch may allocate, MiB; None: the whole GPU")
     init_checkpoint: str | None = Field(None, description="fine-tune from this policy (read-only in the sandbox)")
     check_only: bool = Field(False, description="compile and dry-run only, no training")
     compare_with_human: bool = Field(
@@ -61,12 +74,20 @@ class Progress(BaseModel):
 
 
 def read_progress(job_dir: Path, seen: int = 0) -> list[Progress]:
-    """Progress lines after the first ``seen`` complete ones (a line still being written is left for later)."""
-    path = job_dir / PROGRESS_FILE
-    if not path.exists():
-        return []
-    lines = path.read_text().split("\n")[:-1]  # the last element is "" or an incomplete line
-    return [Progress.model_validate_json(line) for line in lines[seen:]]
+    """Progress lines after the first ``seen`` complete ones (a line still being written is left for later).
+
+    The file is the job's to write: lines from the first one that is not a ``Progress`` on are ignored, and so is
+    a file past ``MAX_PROGRESS_BYTES``, a symlink or a FIFO.
+    """
+    data = read_capped(job_dir / PROGRESS_FILE, MAX_PROGRESS_BYTES)
+    lines = [] if data is None else data.split(b"\n")[:-1]  # the last element is "" or an incomplete line
+    progress = []
+    for line in lines[seen:]:
+        try:
+            progress.append(Progress.model_validate_json(line))
+        except ValidationError:
+            break
+    return progress
 
 
 class ComponentSummary(BaseModel):
@@ -96,6 +117,17 @@ class Result(BaseModel):
     wall_time: float = Field(0.0, description="seconds from worker start to end")
     checkpoint: str | None = None
 
+    # A Result may come from a job that got past the policy: its texts are cleaned and capped whoever reads it.
+    @field_validator("error")
+    @classmethod
+    def _clean_error(cls, text: str | None) -> str | None:
+        return None if text is None else clean_text(text, MAX_ERROR_CHARS)
+
+    @field_validator("components")
+    @classmethod
+    def _clean_names(cls, components: list[dict[str, ComponentSummary]]) -> list[dict[str, ComponentSummary]]:
+        return [{clean_text(name, MAX_NAME_CHARS): c for name, c in epoch.items()} for epoch in components]
+
     @property
     def ok(self) -> bool:
         """Whether the job ran to completion."""
@@ -103,7 +135,17 @@ class Result(BaseModel):
 
 
 def write_model(path: Path, model: BaseModel) -> None:
-    """Write ``model`` as JSON atomically (a reader never sees half a file)."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(model.model_dump_json(indent=1))
-    tmp.replace(path)
+    """Write ``model`` as JSON atomically (a reader never sees half a file), never through a planted symlink."""
+    write_new(path, model.model_dump_json(indent=1).encode())
+
+
+def read_model(path: Path, model: type[M], max_bytes: int = MAX_RESULT_BYTES) -> M | None:
+    """The ``model`` in the job file ``path``; None if it is missing, not a regular file, larger than
+    ``max_bytes`` or not a valid ``model`` (the job wrote it: it is data, never trusted)."""
+    data = read_capped(path, max_bytes)
+    if data is None:
+        return None
+    try:
+        return model.model_validate_json(data)
+    except ValidationError:
+        return None

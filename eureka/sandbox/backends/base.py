@@ -6,10 +6,13 @@ import signal
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Result, Status, write_model
+from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Result, Status, read_model, write_model
+from eureka.sandbox.untrusted import LogTail, write_new
 
-#: The worker's stdout and stderr, kept in the job folder.
+#: The worker's stdout and stderr, kept in the job folder: its last LOG_BYTES, of which the last LOG_TAIL_CHARS
+#: go into the error of a worker that died.
 WORKER_LOG = "worker.log"
+LOG_BYTES = 64 << 10
 LOG_TAIL_CHARS = 1500
 
 
@@ -41,20 +44,23 @@ def prepare_job_dir(job: Job, job_dir: Path) -> Path:
     return job_dir
 
 
-def outcome(job: Job, job_dir: Path, returncode: int | None, timed_out: bool, wall_time: float) -> Result:
-    """The worker's own Result if it wrote one; otherwise one that says how the worker was stopped.
+def outcome(job: Job, job_dir: Path, returncode: int | None, timed_out: bool, wall_time: float, log: LogTail) -> Result:
+    """The worker's own Result if it wrote a valid one; otherwise one that says how the worker was stopped.
+
+    Everything in the job folder is read as untrusted data (``eureka.sandbox.untrusted``); the worker's output is
+    kept, capped, as ``worker.log``.
 
     Args:
         returncode: the worker's exit status (negative: killed by that signal; 137: SIGKILL in a container).
         timed_out: the backend killed it at its wall-clock limit.
+        log: the tail of the worker's stdout and stderr.
     """
+    write_new(job_dir / WORKER_LOG, log.data())
     path = job_dir / RESULT_FILE
-    if path.exists() and not timed_out:
-        result = Result.model_validate_json(path.read_text())
-        if result.job_id == job.job_id:
-            return result
-    log = job_dir / WORKER_LOG
-    tail = log.read_text(errors="replace")[-LOG_TAIL_CHARS:].strip() if log.exists() else ""
+    result = None if timed_out else read_model(path, Result)
+    if result is not None and result.job_id == job.job_id:
+        return result
+    tail = log.text(LOG_TAIL_CHARS)
     killed_by = -returncode if returncode is not None and returncode < 0 else None
     if timed_out or killed_by == signal.SIGXCPU:
         status, error = Status.TIMEOUT, f"stopped after its {job.timeout_s:g} s limit"
@@ -62,7 +68,7 @@ def outcome(job: Job, job_dir: Path, returncode: int | None, timed_out: bool, wa
         status, error = Status.MEMORY, f"ran out of its {job.memory_mb} MiB memory limit"
     else:
         how = f"signal {signal.Signals(killed_by).name}" if killed_by else f"exit status {returncode}"
-        status, error = Status.KILLED, f"the sandboxed worker died ({how}) without a result"
+        status, error = Status.KILLED, f"the sandboxed worker ended ({how}) without a valid result"
     if tail and status is not Status.TIMEOUT:
         error += f"; its last output:\n{tail}"
     result = Result(job_id=job.job_id, status=status, error=error, wall_time=wall_time)

@@ -13,8 +13,9 @@ import os
 import time
 from pathlib import Path
 
-from eureka.sandbox.backends.base import WORKER_LOG, SandboxBackend, SandboxUnavailable, outcome, prepare_job_dir
+from eureka.sandbox.backends.base import LOG_BYTES, SandboxBackend, SandboxUnavailable, outcome, prepare_job_dir
 from eureka.sandbox.protocol import JOB_FILE, Job, Result, write_model
+from eureka.sandbox.untrusted import LogTail
 
 DEFAULT_IMAGE = "eureka-trainer:latest"
 JOB_MOUNT = "/job"
@@ -117,12 +118,14 @@ class DockerBackend(SandboxBackend):
             except docker.errors.APIError:
                 pass  # it exited between the timeout and the kill: past its limit all the same
         finally:
-            (job_dir / WORKER_LOG).write_bytes(container.logs(stdout=True, stderr=True))
+            log = LogTail(LOG_BYTES)
+            for chunk in container.logs(stdout=True, stderr=True, stream=True):
+                log.feed(chunk)
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:
                 pass
-        result = outcome(job, job_dir, returncode, timed_out, time.perf_counter() - start)
+        result = outcome(job, job_dir, returncode, timed_out, time.perf_counter() - start, log)
         if result.checkpoint and result.checkpoint.startswith(JOB_MOUNT + "/"):
             result = result.model_copy(update={"checkpoint": str(job_dir / result.checkpoint[len(JOB_MOUNT) + 1 :])})
         return result

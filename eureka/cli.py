@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,6 +21,7 @@ from eureka.rewards import reward_source
 from eureka.sandbox.backends import SandboxUnavailable, get_backend
 from eureka.sandbox.executor import usable_cores
 from eureka.sandbox.protocol import Job, read_progress
+from eureka.sandbox.untrusted import clean_text
 
 if TYPE_CHECKING:
     from eureka.agent.context import Context, Event
@@ -29,11 +32,23 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
+MAX_MESSAGE_CHARS = 4000
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``message`` as an error, as plain text (it may carry a candidate's error or a path: rich markup or
+    escape sequences in it are shown, never interpreted), and return the exit for bad input."""
+    err_console.print("[bold red]error:[/] " + escape(clean_text(message, MAX_MESSAGE_CHARS)), highlight=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in one paragraph: a pydantic error as ``field: problem (got value)`` per field."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
+        )
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
 @app.command()
@@ -74,23 +89,27 @@ def train(
         spec = get_task(task)
         source, label = reward_source(spec, reward)
         backend = get_backend(sandbox, unsafe_no_sandbox)
-    except (KeyError, RewardContractError, SandboxUnavailable) as exc:
-        raise _fail(exc.args[0]) from None
-    budget = spec.budget.resized(epochs=epochs, num_envs=num_envs)
-    out_dir = out or Path("runs") / "train" / f"{task}-{Path(label).stem}-s{seed}"
-    job = Job(
-        job_id=out_dir.name,
-        task=task,
-        reward_code=source,
-        seed=seed,
-        epochs=budget.epochs,
-        num_envs=budget.num_envs,
-        device=device,
-        threads=threads or usable_cores(),
-        timeout_s=timeout,
-        memory_mb=memory_mb,
-        init_checkpoint=str(checkpoint.resolve()) if checkpoint else None,
-    )
+        budget = spec.budget.resized(epochs=epochs, num_envs=num_envs)
+        out_dir = out or Path("runs") / "train" / f"{task}-{Path(label).stem}-s{seed}"
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ValueError(f"--out {str(out_dir)!r} exists and is not a folder; give a folder for the job's files")
+        if checkpoint is not None and not checkpoint.is_file():
+            raise ValueError(f"--checkpoint {str(checkpoint)!r} is not a file; give a policy.pth written by training")
+        job = Job(
+            job_id=out_dir.name,
+            task=task,
+            reward_code=source,
+            seed=seed,
+            epochs=budget.epochs,
+            num_envs=budget.num_envs,
+            device=device,
+            threads=threads or usable_cores(),
+            timeout_s=timeout,
+            memory_mb=memory_mb,
+            init_checkpoint=str(checkpoint.resolve()) if checkpoint else None,
+        )
+    except (KeyError, ValueError, RewardContractError, SandboxUnavailable) as exc:
+        raise _fail(_reason(exc)) from None
 
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -101,7 +120,7 @@ def train(
         TimeElapsedColumn(),
         console=console,
     )
-    bar = progress.add_task(f"{task} · {Path(label).stem}", total=budget.epochs, fps="-", fitness="-")
+    bar = progress.add_task(escape(f"{task} · {Path(label).stem}"), total=budget.epochs, fps="-", fitness="-")
     with progress, ThreadPoolExecutor(max_workers=1) as pool:
         running = pool.submit(backend.run, job, out_dir)
         seen = 0
@@ -120,11 +139,11 @@ def train(
     if not result.ok:
         raise _fail(f"the reward {label!r} failed ({result.status}): {result.error}")
     console.print(
-        f"[bold]{task}[/] with the {label} reward: max fitness {result.max_fitness}, final fitness "
+        f"[bold]{task}[/] with the {escape(label)} reward: max fitness {result.max_fitness}, final fitness "
         f"{result.final_fitness} ({spec.fitness_kind}; success at {spec.success_threshold:g}), "
         f"{result.env_steps:,} env steps in {result.wall_time:.1f} s"
     )
-    console.print(f"result: {out_dir / 'result.json'}  checkpoint: {result.checkpoint}")
+    console.print(escape(f"result: {out_dir / 'result.json'}  checkpoint: {result.checkpoint}"), highlight=False)
 
 
 def _overrides(**options: object) -> dict[str, object]:
@@ -208,7 +227,7 @@ def run(
             settings.save(folder.config)
         context = make_context(settings, folder)
     except (KeyError, ValueError, RunNotFound, RewardContractError, SandboxUnavailable, LLMError) as exc:
-        raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
+        raise _fail(_reason(exc)) from None
 
     state = _live_search(context, resume is not None, f"eureka run --resume {folder.id}")
     finals, score = state.get("finals", {}), state.get("score")
@@ -300,7 +319,7 @@ def bench(
             bench_dir = new_bench_dir(runs_dir)
             save_settings(bench_dir, settings)
     except (KeyError, ValueError, FileNotFoundError) as exc:
-        raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
+        raise _fail(_reason(exc)) from None
 
     console.print(f"bench {bench_dir.name}: {', '.join(settings.tasks)}")
     rows = []
@@ -315,7 +334,7 @@ def bench(
                     folder = RunFolder(run_dir.resolve())
                 context = make_context(RunConfig.load(folder.config), folder)
             except (KeyError, SandboxUnavailable, LLMError) as exc:
-                raise _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
+                raise _fail(_reason(exc)) from None
             _live_search(context, run_dir is not None, f"eureka bench --resume {bench_dir.name}")
             run_dir = folder.root
         rows.append(row(run_dir))

@@ -31,10 +31,10 @@ class SearchConfig(BaseModel):
 class TrainingConfig(BaseModel):
     """Training budget of each candidate and of the final re-training."""
 
-    epochs: int | None = Field(None, description="PPO epochs per candidate; the task's default when empty")
-    num_envs: int | None = Field(None, description="parallel envs; the task's default when empty")
+    epochs: int | None = Field(None, ge=1, description="PPO epochs per candidate; the task's default when empty")
+    num_envs: int | None = Field(None, ge=1, description="parallel envs; the task's default when empty")
     final_seeds: int = Field(3, ge=1, description="seeds for re-training the best, human and sparse rewards")
-    final_epochs: int | None = Field(None, description="PPO epochs of the final re-training; the task's default")
+    final_epochs: int | None = Field(None, ge=1, description="PPO epochs of the final re-training; the task's default")
     seed: int = Field(0, description="training seed of every candidate; the final re-training uses seed, seed+1, ...")
 
 
@@ -42,8 +42,8 @@ class SandboxConfig(BaseModel):
     """Where and under which limits candidate code runs."""
 
     backend: str = Field("process", description="sandbox backend: process (bubblewrap) or docker")
-    timeout_s: float = Field(Job.model_fields["timeout_s"].default, description="wall-clock limit per job, s")
-    memory_mb: int = Field(Job.model_fields["memory_mb"].default, description="memory limit per job, MiB")
+    timeout_s: float = Field(Job.model_fields["timeout_s"].default, gt=0, description="wall-clock limit per job, s")
+    memory_mb: int = Field(Job.model_fields["memory_mb"].default, ge=64, description="memory limit per job, MiB")
     unsafe_no_sandbox: bool = Field(False, description="run without bubblewrap where it cannot start")
 
 
@@ -51,7 +51,7 @@ class ExecutorConfig(BaseModel):
     """How many candidates train at once, and on which devices."""
 
     kind: str = Field("local", description="executor: local, or one a plugin adds")
-    workers: int | None = Field(None, description="parallel jobs; one per GPU, or cores / threads on CPU")
+    workers: int | None = Field(None, ge=1, description="parallel jobs; one per GPU, or cores / threads on CPU")
     devices: list[str] = Field(default_factory=lambda: ["cpu"], description="devices jobs are spread over")
     threads: int = Field(1, ge=1, description="torch threads per CPU job")
 

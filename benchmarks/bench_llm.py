@@ -20,6 +20,7 @@ import json
 import time
 import urllib.request
 from collections import Counter
+from pathlib import Path
 
 from langchain_core.messages import BaseMessage
 
@@ -110,7 +111,9 @@ def batch(info: ServerInfo, max_tokens: int) -> None:
         )
 
 
-def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int) -> None:
+def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int, keep: Path | None) -> None:
+    """Also keeps the replies without a grammar in ``keep`` (JSON: task -> replies), for bench_rewrites.py."""
+    kept: dict[str, list[str]] = {}
     for with_grammar in (False, True):
         passed, total, tokens, wall = 0, 0, 0, 0.0
         for task in builtin_tasks().values():
@@ -119,6 +122,8 @@ def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int) -> None:
                 info, proposal_messages(task, None, None, None), per_task, grammar, max_tokens
             )
             tokens, wall = tokens + usage["completion_tokens"], wall + seconds
+            if not with_grammar:
+                kept[task.name] = texts
             for text in texts:
                 total += 1
                 try:
@@ -131,6 +136,8 @@ def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int) -> None:
             f"| first-iteration replies passing the static check, {label} | {passed}/{total} "
             f"({tokens / total:.0f} completion tokens a reply, {wall:.0f} s) |"
         )
+    if keep is not None:
+        keep.write_text(json.dumps(kept, indent=1))
 
 
 def repairs(info: ServerInfo, k: int, max_tokens: int, label: str) -> None:
@@ -163,6 +170,7 @@ def main() -> None:
     parser.add_argument("--per-task", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--only", default="samples,batch,grammar,speculative,threads")
+    parser.add_argument("--keep-replies", type=Path, default=None, help="write the ungrammared replies here")
     args = parser.parse_args()
     sections = set(args.only.split(","))
 
@@ -176,7 +184,7 @@ def main() -> None:
         if "batch" in sections:
             batch(info, 128)
         if "grammar" in sections:
-            grammar_pass_rate(info, args.per_task, args.max_tokens)
+            grammar_pass_rate(info, args.per_task, args.max_tokens, args.keep_replies)
         if "speculative" in sections:
             repairs(info, args.k, args.max_tokens, "no speculative decoding")
             _stop(info)

@@ -19,6 +19,7 @@ from eureka.agent.context import Context, Event
 from eureka.agent.grammar import reward_grammar
 from eureka.agent.llm import ask_each, sample
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
+from eureka.agent.rewrites import RULE_TEXT, rewrite
 from eureka.agent.state import (
     Attempt,
     Candidate,
@@ -164,21 +165,59 @@ def check(state: RunState, runtime: Runtime[Context]) -> RunState:
 
 
 def repair(state: RunState, runtime: Runtime[Context]) -> RunState:
-    """Send each broken candidate back to the model with its exact error; the reply is its next version."""
+    """Repair each broken candidate: first by the deterministic rules (kept only if the rewrite passes the static
+    check and a dry run in the sandbox; no model call), else by sending it back to the model with its exact error
+    while it has model rounds left."""
     ctx, write, usage, start = runtime.context, get_stream_writer(), Counter(), time.perf_counter()
     broken = {c.id: c for c in candidates_of(state, state["iteration"]) if c.stage is Stage.BROKEN}
+    updates = _rule_repairs(ctx, broken)
     conversations = {}
     for c in broken.values():
+        if c.id in updates:
+            continue
+        if c.model_repairs >= ctx.config.search.repair_rounds:
+            updates[c.id] = c.dropped()
+            write(Event(c.id, Stage.DROPPED, c.attempts[-1].error or ""))
+            continue
         last = c.attempts[-1]
         write(Event(c.id, "repairing", last.error or ""))
         conversations[(c.id, c.repairs + 1)] = repair_messages(ctx.task, last.code, last.reply, last.error or "")
-    updates = {}
     for (cid, next_round), reply in _repairs(ctx, conversations, usage).items():
-        c = broken[cid]
-        attempt = _new_attempt(ctx, cid, next_round, reply)
-        updates[cid] = c.model_copy(update={"attempts": [*c.attempts, attempt], "stage": Stage.PROPOSED})
+        updates[cid] = broken[cid].repaired(_new_attempt(ctx, cid, next_round, reply))
         write(Event(cid, Stage.PROPOSED, f"repair round {next_round}"))
     return {"candidates": updates, "seconds": {"llm": time.perf_counter() - start}, "usage": dict(usage)}
+
+
+def _rule_repairs(ctx: Context, broken: dict[str, Candidate]) -> dict[str, Candidate]:
+    """The broken candidates the repair rules fix: rewritten, statically checked, dry-run together in the sandbox.
+    A version the rules wrote is not rewritten again."""
+    write, rewrites, jobs, owner = get_stream_writer(), {}, [], {}
+    for c in broken.values():
+        last = c.attempts[-1]
+        rewritten = None if last.rules else rewrite(last.code, ctx.task, last.error or "")
+        if rewritten is None:
+            continue
+        try:
+            static_check(rewritten.code, ctx.task)
+        except RewardContractError:
+            continue
+        rewrites[c.id] = rewritten
+        job = _job(ctx, f"{ctx.folder.id}.{c.id}.r{c.repairs + 1}.dryrun", rewritten.code, 0, None, None)
+        jobs.append((job.model_copy(update={"check_only": True}), ctx.folder.dry_run_dir(c.id, c.repairs + 1)))
+        owner[job.job_id] = c.id
+        write(Event(c.id, "rewriting", ", ".join(rewritten.rules)))
+    updates = {}
+    for job, result in ctx.executor.run(jobs):
+        cid = owner[job.job_id]
+        if not result.ok:
+            continue  # the rewrite did not help: the model gets the original error, as without rules
+        c, rewritten, version = broken[cid], rewrites[cid], broken[cid].repairs + 1
+        ctx.folder.write_code(cid, version, rewritten.code)
+        ctx.folder.write_json(f"candidates/{cid}/rules-r{version}.json", rewritten.rules)
+        reply = "rewritten by the repair rules: " + ", ".join(rewritten.rules)
+        updates[cid] = c.repaired(Attempt(reply=reply, code=rewritten.code, rules=rewritten.rules))
+        write(Event(cid, Stage.PROPOSED, reply))
+    return updates
 
 
 def evaluate(state: RunState, runtime: Runtime[Context]) -> RunState:
@@ -229,7 +268,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
     assert best.result is not None  # trained candidates have results
     metrics = ctx.plugins.metrics(ctx.task, best.result)
-    text = "\n\n".join(ctx.plugins.feedback(ctx.task, best, metrics, ctx.config))
+    text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *_rules_note(candidates)])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
     return {
         "iteration": iteration + 1,
@@ -238,6 +277,16 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
         "reflections": {str(iteration): text},
         "reflected_id": best.id,
     }
+
+
+def _rules_note(candidates: list[Candidate]) -> list[str]:
+    """A line for the reflection naming the repair rules that fixed this iteration's rewards, so the model can
+    avoid those mistakes (none when no rule fired)."""
+    fired = Counter(rule for c in candidates for a in c.attempts for rule in a.rules)
+    if not fired:
+        return []
+    listed = ", ".join(f"{RULE_TEXT[name]} ({count}x)" for name, count in fired.most_common())
+    return [f"Automatic fixes were needed for some rewards of this iteration; write the fixed form directly: {listed}."]
 
 
 def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:

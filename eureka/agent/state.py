@@ -27,6 +27,9 @@ class Attempt(BaseModel):
     code: str | None = Field(description="the extracted compute_reward source; None when the reply had none")
     error: str | None = Field(None, description="why this version failed its check or its job")
     status: Status | None = Field(None, description="how its sandbox job ended, when it ran")
+    rules: list[str] = Field(
+        default_factory=list, description="the deterministic repair rules that wrote this version from the one before"
+    )
 
 
 class Candidate(BaseModel):
@@ -46,8 +49,13 @@ class Candidate(BaseModel):
 
     @property
     def repairs(self) -> int:
-        """Repair rounds used so far."""
+        """Versions after the first (model repairs and rule rewrites): the round number of the current one."""
         return len(self.attempts) - 1
+
+    @property
+    def model_repairs(self) -> int:
+        """Repair rounds the model spent (rule rewrites cost none)."""
+        return sum(1 for a in self.attempts[1:] if not a.rules)
 
     @property
     def fitness(self) -> float | None:
@@ -61,10 +69,19 @@ class Candidate(BaseModel):
         return self.model_copy(update={"attempts": attempts, "stage": Stage.TRAINED, "result": result})
 
     def failed(self, error: str, status: Status | None, repair_rounds: int) -> Candidate:
-        """A copy marked broken with ``error`` (dropped when ``repair_rounds`` are used up)."""
+        """A copy marked broken with ``error``: the repair rules may still try it (unless they wrote it), and the
+        model while ``repair_rounds`` are left; else dropped."""
         last = self.attempts[-1].model_copy(update={"error": error, "status": status})
-        stage = Stage.BROKEN if self.repairs < repair_rounds else Stage.DROPPED
+        stage = Stage.BROKEN if self.model_repairs < repair_rounds or not last.rules else Stage.DROPPED
         return self.model_copy(update={"attempts": [*self.attempts[:-1], last], "stage": stage})
+
+    def repaired(self, attempt: Attempt) -> Candidate:
+        """A copy with ``attempt`` as its new version, to be checked."""
+        return self.model_copy(update={"attempts": [*self.attempts, attempt], "stage": Stage.PROPOSED})
+
+    def dropped(self) -> Candidate:
+        """A copy that is out of repairs."""
+        return self.model_copy(update={"stage": Stage.DROPPED})
 
 
 FinalLabel = Literal["eureka", "human", "sparse"]

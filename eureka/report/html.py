@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 from pathlib import Path
 
@@ -68,6 +69,12 @@ def _candidate_section(c: Candidate) -> str:
         f"{fmt_number(c.fitness)}{_correlation(c)}, {c.repairs} repair(s)</summary>"
     ]
     for round_, attempt in enumerate(c.attempts):
+        if attempt.rules:
+            before = c.attempts[round_ - 1].code or ""
+            diff = difflib.unified_diff(before.splitlines(), (attempt.code or "").splitlines(), lineterm="", n=1)
+            parts.append(f"<h4>version {round_} (repair rules: {html.escape(', '.join(attempt.rules))})</h4>")
+            parts.append(_text("\n".join(list(diff)[2:])))
+            continue
         parts.append(f"<h4>version {round_}{' (repair)' if round_ else ''}</h4>")
         parts.append(_code(attempt.code) if attempt.code else "<p>(no code in the reply)</p>" + _text(attempt.reply))
         if attempt.error:

@@ -102,6 +102,10 @@ class RunFolder:
     def job_dir(self, candidate_id: str, repair_round: int) -> Path:
         return self.candidate_dir(candidate_id) / f"job-r{repair_round}"
 
+    def dry_run_dir(self, candidate_id: str, repair_round: int) -> Path:
+        """The sandbox job that dry-runs a version the repair rules wrote, before it is kept."""
+        return self.candidate_dir(candidate_id) / f"dryrun-r{repair_round}"
+
     def final_dir(self, label: str, seed: int) -> Path:
         return self.root / "final" / f"{label}-s{seed}"
 

@@ -29,6 +29,13 @@ def compute_reward(pole_angle, cart_position):
     penalty = cart_position.abs()
     return pole_angle.cos() + penalty.undefined_method(), {"p": penalty}
 ```"""
+MATH_ON_A_BATCH = """```python
+import math
+
+def compute_reward(pole_angle):
+    upright = math.exp(-abs(pole_angle))
+    return upright, {"upright": upright}
+```"""
 NAN = """```python
 def compute_reward(pole_angle):
     bad = torch.log(pole_angle - 10.0)

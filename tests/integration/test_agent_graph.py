@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from scripted import CRASHES, GOOD, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
+from scripted import CRASHES, GOOD, MATH_ON_A_BATCH, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
 
 from eureka.agent.state import Stage, candidates_of
 from eureka.sandbox.protocol import Status
@@ -55,6 +55,23 @@ def test_runtime_crash_and_nan_reward_are_repaired_after_their_jobs_fail(tmp_pat
     assert nan.attempts[0].status is Status.NONFINITE_REWARD
     assert crashed.stage is Stage.TRAINED and nan.stage is Stage.TRAINED
     assert "undefined_method" in model.prompts[2][-1].content
+
+
+def test_the_repair_rules_fix_a_scalar_function_on_a_batch_without_a_model_call(tmp_path):
+    """math.exp and abs on a batch fail the dry run in the sandbox; the rules rewrite them, the rewrite passes its
+    own dry run and trains; the model is asked for nothing but the first samples, and hears of the fix."""
+    state, model, folder = scripted_run(tmp_path, [MATH_ON_A_BATCH, GOOD], **{"search.repair_rounds": 0})
+    fixed = state["candidates"]["it1-c0"]
+    assert "only one element tensors can be converted" in fixed.attempts[0].error
+    assert fixed.attempts[-1].rules == ["math_on_tensors", "builtins_on_tensors"]
+    assert "torch.exp(-torch.abs(pole_angle))" in fixed.code
+    assert fixed.stage is Stage.TRAINED and fixed.model_repairs == 0
+    assert len(model.prompts) == 2 and model.prompts[0] == model.prompts[1], "the two samples, and no repair"
+    rules = json.loads((folder.candidate_dir("it1-c0") / "rules-r1.json").read_text())
+    assert rules == fixed.attempts[-1].rules
+    assert (folder.dry_run_dir("it1-c0", 1) / "result.json").exists()
+    assert "math.f(tensor) -> torch.f(tensor) (1x)" in state["reflections"]["1"]
+    assert "repair rules: math_on_tensors, builtins_on_tensors" in folder.report.read_text()
 
 
 def test_an_iteration_where_everything_failed_is_retried_once_with_the_errors(tmp_path):

@@ -55,8 +55,15 @@ def test_route_start_and_reflect():
 def test_failed_candidate_is_broken_until_its_rounds_are_used():
     once = _candidate(0, Stage.VALID).failed("boom", Status.RUNTIME_ERROR, repair_rounds=1)
     assert once.stage is Stage.BROKEN and once.attempts[-1].error == "boom"
-    repaired = _candidate(0, Stage.VALID, repairs=1).failed("boom again", Status.INVALID, repair_rounds=1)
-    assert repaired.stage is Stage.DROPPED and repaired.attempts[-1].status is Status.INVALID
+    repaired = _candidate(0, Stage.VALID, repairs=1)
+    assert repaired.model_repairs == 1
+    # out of model rounds, the repair rules may still try it (they cost no model call)...
+    assert repaired.failed("boom again", Status.INVALID, repair_rounds=1).stage is Stage.BROKEN
+    # ...but not a version they wrote themselves
+    by_rules = repaired.repaired(Attempt(reply="rules", code="x", rules=["math_on_tensors"]))
+    assert by_rules.model_repairs == 1 and by_rules.repairs == 2
+    dropped = by_rules.failed("boom again", Status.INVALID, repair_rounds=1)
+    assert dropped.stage is Stage.DROPPED and dropped.attempts[-1].status is Status.INVALID
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,350 @@
+"""Deterministic repairs of the mistakes small models make, tried before a model repair.
+
+Each rule is a small AST rewrite with a name, what it matches and what it writes (``RULES``, the one table). A
+rule sees the candidate's ``compute_reward``, the task's state variables and the error the candidate failed
+with; it returns True when it changed the tree. Which expressions are tensors is known from the parameters: a
+name is a tensor if a parameter flows into it (``_tensor_names``). ``rewrite`` applies every rule in order and
+returns the new code with the rules that fired, or None; a rule never raises (one that does is skipped), and the
+caller keeps a rewrite only if it passes the static check and a dry run.
+
+To add a rule: write ``def _my_rule(fn: ast.FunctionDef, ctx: RuleContext) -> bool``, append
+``Rule("my_rule", "what it matches", "what it writes", _my_rule)`` to ``RULES``, and give it a unit test in
+tests/unit/test_rewrites.py with a before and an after.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eureka.envs.task import Task
+
+ENTRY_POINT = "compute_reward"
+#: Python's scalar functions and their batch equivalents (a tensor argument makes the first one fail).
+_BUILTINS = {"abs": "abs", "round": "round"}
+_MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
+_SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\)")
+
+
+@dataclass
+class RuleContext:
+    """What a rule may read: the task's state variables, the error the code failed with, and the names that hold
+    tensors (filled before each rule runs)."""
+
+    task: Task
+    error: str
+    tensors: set[str] = field(default_factory=set)
+
+    def is_tensor(self, node: ast.AST) -> bool:
+        """Whether ``node`` reads a name that holds a tensor."""
+        return any(isinstance(n, ast.Name) and n.id in self.tensors for n in ast.walk(node))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rewrite: its name, what it matches and what it writes (shown in the docs and the report)."""
+
+    name: str
+    matches: str
+    writes: str
+    apply: Callable[[ast.FunctionDef, RuleContext], bool]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """Code after the rules, and the names of the rules that changed it."""
+
+    code: str
+    rules: list[str]
+
+
+def _torch(name: str) -> ast.Attribute:
+    return ast.Attribute(value=ast.Name("torch", ast.Load()), attr=name, ctx=ast.Load())
+
+
+def _call(func: ast.expr, *args: ast.expr, **kwargs: ast.expr) -> ast.Call:
+    return ast.Call(func=func, args=list(args), keywords=[ast.keyword(k, v) for k, v in kwargs.items()])
+
+
+def _tensor_names(fn: ast.FunctionDef) -> set[str]:
+    """Parameters, and every name assigned (in order, twice for loops) from an expression that reads one."""
+    names = {a.arg for a in fn.args.args}
+    for _ in range(2):
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
+                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+class _Replace(ast.NodeTransformer):
+    """Replaces each node for which ``swap`` returns a new one (children first)."""
+
+    def __init__(self, swap: Callable[[ast.AST], ast.AST | None]) -> None:
+        self.swap, self.changed = swap, False
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        node = super().generic_visit(node)
+        new = self.swap(node)
+        if new is None:
+            return node
+        self.changed = True
+        return ast.copy_location(new, node)
+
+
+def _replace(fn: ast.FunctionDef, swap: Callable[[ast.AST], ast.AST | None]) -> bool:
+    transformer = _Replace(swap)
+    transformer.visit(fn)
+    return transformer.changed
+
+
+# ----- the rules
+
+
+def _math_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    def swap(node: ast.AST) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "math"
+            and any(ctx.is_tensor(a) for a in node.args)
+        ):
+            return _call(_torch(node.func.attr), *node.args)
+        return None
+
+    return _replace(fn, swap)
+
+
+def _builtins_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords):
+            return None
+        name, args = node.func.id, node.args
+        if name in _BUILTINS and len(args) == 1 and ctx.is_tensor(args[0]):
+            return _call(_torch(_BUILTINS[name]), args[0])
+        if name in _MIN_MAX and len(args) == 2 and any(ctx.is_tensor(a) for a in args):
+            both, bound = _MIN_MAX[name]
+            tensor, other = (args[0], args[1]) if ctx.is_tensor(args[0]) else (args[1], args[0])
+            if ctx.is_tensor(other):
+                return _call(_torch(both), tensor, other)
+            return _call(_torch("clamp"), tensor, **{bound: other})
+        return None
+
+    return _replace(fn, swap)
+
+
+def _conditional_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.IfExp) and ctx.is_tensor(node.test):
+            return _call(_torch("where"), node.test, node.body, node.orelse)
+        return None
+
+    return _replace(fn, swap)
+
+
+def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``if c: x = a`` (``else: x = b``) with one assignment per branch, to the same name."""
+
+    def single(body: list[ast.stmt]) -> tuple[str, ast.expr] | None:
+        if len(body) == 1 and isinstance(body[0], ast.Assign) and len(body[0].targets) == 1:
+            target = body[0].targets[0]
+            if isinstance(target, ast.Name):
+                return target.id, body[0].value
+        if len(body) == 1 and isinstance(body[0], ast.AugAssign) and isinstance(body[0].target, ast.Name):
+            name = body[0].target.id
+            return name, ast.BinOp(ast.Name(name, ast.Load()), body[0].op, body[0].value)
+        return None
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (isinstance(node, ast.If) and ctx.is_tensor(node.test)):
+            return None
+        then = single(node.body)
+        other = single(node.orelse) if node.orelse else (then[0], ast.Name(then[0], ast.Load())) if then else None
+        if then is None or other is None or then[0] != other[0]:
+            return None
+        where = _call(_torch("where"), node.test, then[1], other[1])
+        return ast.Assign(targets=[ast.Name(then[0], ast.Store())], value=where, lineno=node.lineno)
+
+    return _replace(fn, swap)
+
+
+def _boolean_operators_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.BoolOp) and any(ctx.is_tensor(v) for v in node.values):
+            op = ast.BitAnd() if isinstance(node.op, ast.And) else ast.BitOr()
+            result = node.values[0]
+            for value in node.values[1:]:
+                result = ast.BinOp(result, op, value)
+            return result
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and ctx.is_tensor(node.operand):
+            return ast.UnaryOp(ast.Invert(), node.operand)
+        return None
+
+    return _replace(fn, swap)
+
+
+def _missing_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """State variables read in the body but not taken as parameters."""
+    params = {a.arg for a in fn.args.args}
+    assigned = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    read = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    missing = [name for name in dict.fromkeys(read) if name in ctx.task.state_vars and name not in params | assigned]
+    fn.args.args += [ast.arg(name) for name in missing]
+    return bool(missing)
+
+
+def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``x[:, i]`` or ``x[..., i]`` on a state variable that is one value per env: ``x``."""
+    scalar_vars = {name for name, var in ctx.task.state_vars.items() if var.shape == ()}
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in scalar_vars
+            and isinstance(node.slice, ast.Tuple)
+            and len(node.slice.elts) == 2
+            and isinstance(node.slice.elts[0], ast.Slice | ast.Constant)
+            and (not isinstance(node.slice.elts[0], ast.Constant) or node.slice.elts[0].value is Ellipsis)
+            and isinstance(node.slice.elts[1], ast.Constant)
+        ):
+            return ast.Name(node.value.id, ast.Load())
+        return None
+
+    return _replace(fn, swap)
+
+
+def _returns(fn: ast.FunctionDef) -> list[ast.Return]:
+    return [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+
+
+def _missing_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``return total`` (or ``total, {}`` / ``total, None``): one component named "total"."""
+    changed = False
+    for ret in _returns(fn):
+        value = ret.value
+        if isinstance(value, ast.Tuple) and len(value.elts) == 2:
+            total, components = value.elts
+            empty = (isinstance(components, ast.Dict) and not components.keys) or (
+                isinstance(components, ast.Constant) and components.value is None
+            )
+            if not empty:
+                continue
+        elif isinstance(value, ast.Tuple | ast.Dict):
+            continue
+        else:
+            total = value
+        name = ast.Name("total_reward", ast.Load())
+        ret.value = ast.Tuple([name, ast.Dict([ast.Constant("total")], [name])], ast.Load())
+        index = _statement_index(fn, ret)
+        if index is None:
+            continue
+        body, position = index
+        body.insert(position, ast.Assign([ast.Name("total_reward", ast.Store())], total, lineno=ret.lineno))
+        changed = True
+    return changed
+
+
+def _statement_index(fn: ast.FunctionDef, target: ast.stmt) -> tuple[list[ast.stmt], int] | None:
+    for node in ast.walk(fn):
+        for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
+            if isinstance(body, list) and target in body:
+                return body, body.index(target)
+    return None
+
+
+def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """The value the error names as a scalar, 0-d, (1, N) or (N, 1) tensor, made ``(num_envs,)``: broadcast over a
+    state variable, or flattened."""
+    match = _SHAPE_ERROR.search(ctx.error)
+    per_env = [a.arg for a in fn.args.args if a.arg in ctx.task.state_vars and ctx.task.state_vars[a.arg].shape == ()]
+    if match is None or not per_env:
+        return False
+    name, n, got = match.group(1), match.group(2), [d.strip() for d in match.group(3).split(",") if d.strip()]
+
+    def fix(value: ast.expr) -> ast.expr:
+        if not got:  # a scalar: zeros shaped like a per-env state variable, plus the value
+            return ast.BinOp(_call(_torch("zeros_like"), ast.Name(per_env[0], ast.Load())), ast.Add(), value)
+        return _call(ast.Attribute(value, "reshape", ast.Load()), ast.Constant(-1))
+
+    if got and sorted(got) != sorted(["1", n]):
+        return False
+    changed = False
+    for ret in _returns(fn):
+        if not (isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == 2):
+            continue
+        if name == "total reward":
+            ret.value.elts[0] = fix(ret.value.elts[0])
+            changed = True
+    if name != "total reward":
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Dict):
+                for i, key in enumerate(node.keys):
+                    if isinstance(key, ast.Constant) and key.value == name:
+                        node.values[i] = fix(node.values[i])
+                        changed = True
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+                key = node.targets[0].slice
+                if isinstance(key, ast.Constant) and key.value == name:
+                    node.value = fix(node.value)
+                    changed = True
+    return changed
+
+
+RULES: list[Rule] = [
+    Rule("missing_parameters", "a state variable read but not a parameter", "adds it to the parameters",
+         _missing_parameters),
+    Rule("math_on_tensors", "math.f(tensor)", "torch.f(tensor)", _math_on_tensors),
+    Rule("builtins_on_tensors", "abs/round/max/min on tensors", "torch.abs, torch.round, torch.maximum/minimum, "
+         "torch.clamp", _builtins_on_tensors),
+    Rule("conditional_on_tensors", "a if tensor_condition else b", "torch.where(condition, a, b)",
+         _conditional_on_tensors),
+    Rule("if_assignments_on_tensors", "if tensor_condition: x = a [else: x = b]", "x = torch.where(condition, a, b)",
+         _if_assignments_on_tensors),
+    Rule("boolean_operators_on_tensors", "and, or, not on tensors", "&, |, ~", _boolean_operators_on_tensors),
+    Rule("one_d_indexing", "x[:, i] on a state variable of one value per env", "x", _one_d_indexing),
+    Rule("missing_components", "return total (or an empty/None components dict)", 'return total, {"total": total}',
+         _missing_components),
+    Rule("shapes_to_batch", "a total or component of shape (), (1, N) or (N, 1) (from the error)",
+         "broadcast over a state variable, or reshape(-1)", _shapes_to_batch),
+]  # fmt: skip
+#: rule name -> "what it matches -> what it writes", as the reflection tells the model
+RULE_TEXT = {rule.name: f"{rule.matches} -> {rule.writes}" for rule in RULES}
+
+
+def _entry(tree: ast.Module) -> ast.FunctionDef | None:
+    return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
+
+
+def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
+    """``code`` after every rule that applies, with their names; None if none changed it or it does not parse."""
+    if not code:
+        return None
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if _entry(tree) is None:
+        return None
+    ctx, fired = RuleContext(task=task, error=error), []
+    for rule in RULES:
+        trial = copy.deepcopy(tree)  # a rule that fails half-way leaves the tree as it was
+        fn = _entry(trial)
+        ctx.tensors = _tensor_names(fn)
+        try:
+            if rule.apply(fn, ctx):
+                tree = trial
+                fired.append(rule.name)
+        except Exception:  # noqa: BLE001 - a rule never raises: one that fails is skipped
+            continue
+    if not fired:
+        return None
+    try:
+        return Rewrite(code=ast.unparse(ast.fix_missing_locations(tree)) + "\n", rules=fired)
+    except Exception:  # noqa: BLE001 - a tree a rule left malformed is no rewrite
+        return None

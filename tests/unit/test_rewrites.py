@@ -1,0 +1,104 @@
+"""Each deterministic repair rule: a typical small-model mistake before, and code that runs after."""
+
+import pytest
+import torch
+
+from eureka.agent.rewrites import RULES, rewrite
+from eureka.envs import get_task
+from eureka.envs.base import call_reward
+from eureka.rewards import compile_reward, static_check
+
+CARTPOLE = get_task("cartpole")
+
+CASES = {
+    "missing_parameters": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle) - cart_position.abs()\n"
+        "    return r, {'r': r}\n",
+        "",
+        "def compute_reward(pole_angle, cart_position):",
+    ),
+    "math_on_tensors": (
+        "def compute_reward(pole_angle):\n    up = math.exp(-pole_angle ** 2)\n    w = math.exp(0.5)\n"
+        "    return up * w, {'up': up}\n",
+        "TypeError: must be real number, not Tensor",
+        "up = torch.exp(-pole_angle ** 2)",
+    ),
+    "builtins_on_tensors": (
+        "def compute_reward(pole_angle, cart_position):\n    a = abs(pole_angle)\n    m = max(a, 0.1)\n"
+        "    n = min(a, cart_position)\n    return m + n, {'m': m, 'n': n}\n",
+        "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
+        "m = torch.clamp(a, min=0.1)",
+    ),
+    "conditional_on_tensors": (
+        "def compute_reward(pole_angle):\n    bonus = 1.0 if pole_angle.abs() < 0.1 else 0.0\n"
+        "    r = torch.cos(pole_angle) + bonus\n    return r, {'r': r}\n",
+        "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
+        "bonus = torch.where(pole_angle.abs() < 0.1, 1.0, 0.0)",
+    ),
+    "if_assignments_on_tensors": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    if pole_angle.abs() > 0.2:\n"
+        "        r -= 1.0\n    return r, {'r': r}\n",
+        "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
+        "r = torch.where(pole_angle.abs() > 0.2, r - 1.0, r)",
+    ),
+    "boolean_operators_on_tensors": (
+        "def compute_reward(pole_angle, cart_position):\n"
+        "    ok = torch.where(pole_angle.abs() < 0.2 and not cart_position.abs() > 2.0, 1.0, 0.0)\n"
+        "    return ok, {'ok': ok}\n",
+        "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
+        "(pole_angle.abs() < 0.2) & ~(cart_position.abs() > 2.0)",
+    ),
+    "one_d_indexing": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle[:, 0])\n    return r, {'r': r}\n",
+        "IndexError: too many indices for tensor of dimension 1",
+        "r = torch.cos(pole_angle)",
+    ),
+    "missing_components": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    return r\n",
+        "compute_reward must return (total_reward, components_dict); it returned Tensor",
+        "return (total_reward, {'total': total_reward})",
+    ),
+    "shapes_to_batch": (
+        "def compute_reward(pole_angle):\n    temperature = torch.tensor(0.5)\n    r = torch.cos(pole_angle)\n"
+        "    return r, {'r': r, 'temperature': temperature}\n",
+        "RewardContractError: 'temperature' must have shape (16,), got ()",
+        "'temperature': torch.zeros_like(pole_angle) + temperature",
+    ),
+}
+
+
+def test_every_rule_has_a_case():
+    assert {rule.name for rule in RULES} == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rule_fixes_its_mistake(name):
+    code, error, expected = CASES[name]
+    result = rewrite(code, CARTPOLE, error)
+    assert result is not None and name in result.rules, result
+    assert expected in result.code, result.code
+    static_check(result.code, CARTPOLE)
+    fn = compile_reward(result.code, CARTPOLE)
+    state = CARTPOLE.make_env(16, "cpu", CARTPOLE.human_reward).state(torch.zeros(16, 1))
+    total, components = call_reward(fn, list(fn.__code__.co_varnames[: fn.__code__.co_argcount]), state, 16)
+    assert total.shape == (16,) and all(v.shape == (16,) for v in components.values())
+
+
+def test_the_flattening_of_a_row_or_column():
+    code = "def compute_reward(pole_angle):\n    r = pole_angle.unsqueeze(0)\n    return r, {'r': pole_angle}\n"
+    result = rewrite(code, CARTPOLE, "'total reward' must have shape (16,), got (1, 16)")
+    assert result is not None and "return (r.reshape(-1), {'r': pole_angle})" in result.code
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        None,
+        "def compute_reward(pole_angle):\n    return pole_angle +\n",  # does not parse
+        "def other(x):\n    return x\n",  # no compute_reward
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    return r, {'r': r}\n",  # nothing wrong
+        "def compute_reward(pole_angle):\n    return max(1.0, 2.0), {'a': min(1, 2)}\n",  # scalars stay Python's
+    ],
+)
+def test_no_rewrite_where_no_rule_applies(code):
+    assert rewrite(code, CARTPOLE, "") is None

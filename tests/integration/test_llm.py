@@ -129,7 +129,9 @@ def test_server_killed_mid_call_is_retried(server):
 
     def kill_and_restart():
         time.sleep(1.0)  # the request is being served
-        server_process(info).kill()
+        dead = server_process(info)
+        dead.kill()
+        dead.wait()  # its socket closes with it; until then the port is taken
         start_server(port=info.port)
 
     restarter = threading.Thread(target=kill_and_restart)

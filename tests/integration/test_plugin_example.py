@@ -75,6 +75,6 @@ def test_eureka_run_on_the_example_task_with_the_embedded_model(installed, tmp_p
     output = _run(args, timeout=1500).stdout
     (run_dir,) = tmp_path.iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["task"] == "slider" and summary["usage"]["calls"] >= 2
+    assert summary["task"] == "slider" and summary["usage"]["calls"] >= 1  # one request (n=2), plus any repairs
     assert summary["final"]["human"]["max_fitness"][0] > 0
     assert "report:" in output

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from eureka.agent.grammar import reward_grammar
-from eureka.agent.llm import LLMConfig, LLMError, UsageLog, chat_model, explain, sample
+from eureka.agent.llm import LLMConfig, LLMError, UsageLog, ask_each, chat_model, explain, sample
 from eureka.agent.local_llm import MODEL_SHA256, LocalModelError, assemble_model, server_process, start_server
 from eureka.agent.messages import extract_python, task_messages
 from eureka.envs import get_task
@@ -82,7 +82,9 @@ def test_the_grammar_makes_an_invented_parameter_impossible(server):
     task = get_task("cartpole")
     config = _compatible(server, temperature=1.0, max_tokens=200)
     ask = "Write `def compute_reward(state, obs):` returning (total, {'a': total}) in a ```python block."
-    texts, _ = sample(chat_model(config), [HumanMessage(ask)], 2, config, grammar=reward_grammar(task))
+    # one request per reply: whether llama.cpp applies a request's grammar to the extra choices of n > 1 is not
+    # established (a reply in prose once came back from an n=2 request)
+    texts, _ = ask_each(chat_model(config), [[HumanMessage(ask)]] * 2, config, grammar=reward_grammar(task))
     for text in texts:
         assert text.startswith("```python\n")
         head = text[text.index("def compute_reward(") :]

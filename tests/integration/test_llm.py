@@ -82,13 +82,15 @@ def test_the_grammar_makes_an_invented_parameter_impossible(server):
     task = get_task("cartpole")
     config = _compatible(server, temperature=1.0, max_tokens=200)
     ask = "Write `def compute_reward(state, obs):` returning (total, {'a': total}) in a ```python block."
-    # one request per reply: whether llama.cpp applies a request's grammar to the extra choices of n > 1 is not
-    # established (a reply in prose once came back from an n=2 request)
-    texts, _ = ask_each(chat_model(config), [[HumanMessage(ask)]] * 2, config, grammar=reward_grammar(task))
-    for text in texts:
+    # one request at a time: a reply that ignored the grammar came back from an n=2 request and from two requests
+    # in flight together (an open question in RESULTS.md); one request alone is what this test holds to it
+    model = chat_model(config)
+    for _ in range(2):
+        (text,), _ = ask_each(model, [[HumanMessage(ask)]], config, grammar=reward_grammar(task))
         assert text.startswith("```python\n")
         head = text[text.index("def compute_reward(") :]
         signature, _, body = head.partition(":\n")  # a reply cut at max_tokens may not parse past its signature
+        assert ")" in signature, text
         # read the names, not the AST: the grammar cannot stop a name written twice, which does not parse
         params = signature[len("def compute_reward(") : signature.rindex(")")]
         names = {p.split(":")[0].strip() for p in params.split(",") if p.strip()}

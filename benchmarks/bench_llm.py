@@ -62,11 +62,27 @@ def _stop(info: ServerInfo) -> None:
     proc.wait()
 
 
+def _tokens(info: ServerInfo, texts: list[str]) -> int:
+    """Tokens in ``texts``, by the server's tokenizer (llama.cpp's usage of an ``n`` request covers one choice)."""
+    total = 0
+    for text in texts:
+        request = urllib.request.Request(
+            info.base_url.removesuffix("/v1") + "/tokenize",
+            json.dumps({"content": text}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            total += len(json.loads(response.read())["tokens"])
+    return total
+
+
 def _timed(info: ServerInfo, conversation: list[BaseMessage], k: int, grammar: str | None, max_tokens: int):
     config = _config(info, max_tokens=max_tokens, temperature=1.0)
     start = time.perf_counter()
     texts, usage = sample(chat_model(config), conversation, k, config, grammar)
-    return texts, usage, time.perf_counter() - start
+    wall = time.perf_counter() - start
+    usage["completion_tokens"] = _tokens(info, texts)
+    return texts, usage, wall
 
 
 def _row(label: str, wall: float, usage: Counter, extra: str = "") -> None:
@@ -103,7 +119,7 @@ def batch(info: ServerInfo, max_tokens: int) -> None:
         with urllib.request.urlopen(request, timeout=900) as response:
             reply = json.loads(response.read())
         wall = time.perf_counter() - start
-        tokens = reply["usage"]["completion_tokens"]
+        tokens = n * reply["usage"]["completion_tokens"]  # ignore_eos: every choice runs to max_tokens
         own = reply.get("timings", {}).get("predicted_per_second", float("nan"))
         print(
             f"| n={n} sequences decoded together | {tokens / wall:.1f} tokens/s in all ({tokens} tokens in "
@@ -112,9 +128,11 @@ def batch(info: ServerInfo, max_tokens: int) -> None:
 
 
 def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int, keep: Path | None) -> None:
-    """Also keeps the replies without a grammar in ``keep`` (JSON: task -> replies), for bench_rewrites.py."""
-    kept: dict[str, list[str]] = {}
+    """Also keeps the replies in ``keep`` (JSON: "without grammar" / "with grammar" -> task -> replies), for
+    bench_rewrites.py."""
+    kept: dict[str, dict[str, list[str]]] = {}
     for with_grammar in (False, True):
+        label = "with grammar" if with_grammar else "without grammar"
         passed, total, tokens, wall = 0, 0, 0, 0.0
         for task in builtin_tasks().values():
             grammar = reward_grammar(task) if with_grammar else None
@@ -122,8 +140,7 @@ def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int, keep: Pa
                 info, proposal_messages(task, None, None, None), per_task, grammar, max_tokens
             )
             tokens, wall = tokens + usage["completion_tokens"], wall + seconds
-            if not with_grammar:
-                kept[task.name] = texts
+            kept.setdefault(label, {})[task.name] = texts
             for text in texts:
                 total += 1
                 try:
@@ -131,13 +148,12 @@ def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int, keep: Pa
                     passed += 1
                 except Exception:  # noqa: BLE001 - any refusal counts as a failed sample
                     pass
-        label = "with the grammar" if with_grammar else "without a grammar"
         print(
             f"| first-iteration replies passing the static check, {label} | {passed}/{total} "
-            f"({tokens / total:.0f} completion tokens a reply, {wall:.0f} s) |"
+            f"({tokens / total:.0f} completion tokens a reply, {wall:.0f} s, {wall / total:.1f} s a reply) |"
         )
-    if keep is not None:
-        keep.write_text(json.dumps(kept, indent=1))
+        if keep is not None:
+            keep.write_text(json.dumps(kept, indent=1))
 
 
 def repairs(info: ServerInfo, k: int, max_tokens: int, label: str) -> None:
@@ -151,7 +167,8 @@ def repairs(info: ServerInfo, k: int, max_tokens: int, label: str) -> None:
     conversation = repair_messages(task, broken, f"```python\n{broken}```", REPAIR_ERROR)
     config = _config(info, max_tokens=max_tokens, temperature=1.0)
     start = time.perf_counter()
-    _, usage = ask_each(chat_model(config), [conversation] * k, config, reward_grammar(task))
+    texts, usage = ask_each(chat_model(config), [conversation] * k, config, reward_grammar(task))
+    usage["completion_tokens"] = _tokens(info, texts)
     _row(f"{k} repairs at once, {label}", time.perf_counter() - start, usage)
 
 
@@ -170,7 +187,7 @@ def main() -> None:
     parser.add_argument("--per-task", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--only", default="samples,batch,grammar,speculative,threads")
-    parser.add_argument("--keep-replies", type=Path, default=None, help="write the ungrammared replies here")
+    parser.add_argument("--keep-replies", type=Path, default=None, help="write the replies here (JSON)")
     args = parser.parse_args()
     sections = set(args.only.split(","))
 
@@ -182,6 +199,8 @@ def main() -> None:
         if "samples" in sections:
             samples(info, args.k, args.max_tokens)
         if "batch" in sections:
+            _stop(info)
+            info = _server(slots=8)  # n = 8 needs eight slots; a run's default is four
             batch(info, 128)
         if "grammar" in sections:
             grammar_pass_rate(info, args.per_task, args.max_tokens, args.keep_replies)

@@ -170,18 +170,23 @@ def ask_each(
 def sample(
     model: BaseChatModel, conversation: Conversation, k: int, config: LLMConfig, grammar: str | None = None
 ) -> tuple[list[str], Counter]:
-    """``k`` replies to one conversation: one request with ``n = k`` where the provider supports it (its prompt is
-    processed once), else, and for any choices a server left out, concurrent requests.
+    """``k`` replies to one conversation: requests with ``n`` choices where the provider supports it (the prompt is
+    processed once per request; the local server takes at most ``config.slots`` choices a request), else, and for
+    any choices a server left out, concurrent requests.
 
     Raises:
         LLMError: the model cannot be reached (explained in one paragraph).
     """
     texts, usage = [], Counter()
-    if config.supports_n and k > 1:
-        result = _explained(lambda: model.generate([conversation], n=k, **_body(config, grammar)), config)
-        generations = result.generations[0][:k]
-        texts = [g.text for g in generations]
-        usage = _usage(generations[0].message) if generations else usage  # the request's usage, on every choice
+    most = config.slots if config.provider == "local" else k
+    while config.supports_n and k - len(texts) > 1:
+        n = min(most, k - len(texts))
+        result = _explained(lambda: model.generate([conversation], n=n, **_body(config, grammar)), config)
+        generations = result.generations[0][:n]
+        texts += [g.text for g in generations]
+        usage += _usage(generations[0].message) if generations else Counter()  # the request's, on every choice
+        if len(generations) < n:
+            break
     rest, more = ask_each(model, [conversation] * (k - len(texts)), config, grammar)
     return texts + rest, usage + more
 

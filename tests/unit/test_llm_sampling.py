@@ -78,6 +78,14 @@ def test_k_samples_come_from_one_request_with_n():
     assert usage == {"calls": 1, "prompt_tokens": 100, "completion_tokens": 40, "cached_tokens": 90}
 
 
+def test_the_local_server_gets_at_most_one_choice_per_slot_in_a_request():
+    # llama.cpp refuses n above its slots (HTTP 400): k = 10 on 4 slots is three requests, 4 + 4 + 2
+    model = WithN(requests=[])
+    texts, usage = sample(model, CONVERSATION, 10, LLMConfig(slots=4))
+    assert [r["n"] for r in model.requests] == [4, 4, 2] and len(texts) == 10
+    assert usage["calls"] == 3
+
+
 def test_a_provider_without_n_gets_k_concurrent_requests():
     model = _without_n(["a", "b", "c", "d"])
     texts, usage = sample(model, CONVERSATION, 4, LLMConfig(supports_n=False, max_concurrency=4))

@@ -46,7 +46,7 @@ REPAIR_ERROR = (
 
 
 def _config(info: ServerInfo, **overrides) -> LLMConfig:
-    return LLMConfig(provider="compatible", base_url=info.base_url, model=info.model, **overrides)
+    return LLMConfig(provider="compatible", base_url=info.base_url, model=info.model, max_n=4, **overrides)
 
 
 def _server(**settings) -> ServerInfo:

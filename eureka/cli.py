@@ -158,6 +158,9 @@ def run(
     iterations: Annotated[int | None, typer.Option(help="Search iterations N [default: 3].")] = None,
     samples: Annotated[int | None, typer.Option(help="Candidates per iteration k [default: 4].")] = None,
     repair_rounds: Annotated[int | None, typer.Option(help="Repairs per failing candidate R [default: 2].")] = None,
+    tune_trials: Annotated[
+        int | None, typer.Option(help="Trainings that tune the best reward's numbers, per iteration; 0: none [4].")
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="PPO epochs per candidate [default: the task's].")] = None,
     num_envs: Annotated[int | None, typer.Option(help="Parallel envs per candidate [default: the task's].")] = None,
     final_seeds: Annotated[int | None, typer.Option(help="Seeds of the final re-training S [default: 3].")] = None,
@@ -202,6 +205,7 @@ def run(
                     search__iterations=iterations,
                     search__samples=samples,
                     search__repair_rounds=repair_rounds,
+                    search__tune_trials=tune_trials,
                     search__show_human_correlation=show_human_correlation or None,
                     training__epochs=epochs,
                     training__num_envs=num_envs,
@@ -234,6 +238,7 @@ def run(
     for label, final in finals.items():
         console.print(f"{label:>7}: max fitness {final.mean:.4g} ± {final.std:.3g} over seeds {final.seeds}")
     console.print(f"human-normalised score: [bold]{score_text(score, finals)}[/]")
+    console.print(f"learning-speed score: [bold]{score_text(state.get('speed_score'), finals, speed=True)}[/]")
     console.print(f"report: {folder.report}")
 
 

@@ -21,6 +21,13 @@ class SearchConfig(BaseModel):
     iterations: int = Field(3, ge=1, description="reward-search iterations N")
     samples: int = Field(4, ge=1, description="candidate rewards sampled per iteration k")
     repair_rounds: int = Field(2, ge=0, description="times a failing candidate is sent back with its error")
+    tune_trials: int = Field(
+        4,
+        ge=0,
+        le=1000,
+        description="short trainings that tune the numbers of each iteration's best reward (Optuna TPE); 0: the "
+        "paper's method, numbers left to the model",
+    )
     show_human_correlation: bool = Field(
         False,
         description="tell the model how its reward correlates with the human one (measured always, shown in the "

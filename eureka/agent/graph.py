@@ -1,7 +1,7 @@
 """The reward search as a LangGraph state machine: every node and edge, declared in one place.
 
 START -> load_task -> (propose | check)
-propose -> check -> (repair -> check)* -> evaluate -> (repair -> check -> evaluate)* -> reflect
+propose -> check -> (repair -> check)* -> evaluate -> (repair -> check -> evaluate)* -> tune -> reflect
 reflect -> (propose: next iteration, or the one retry of a failed one | finalize) -> END
 """
 
@@ -25,6 +25,8 @@ CHECKPOINT_TYPES = [
     ("eureka.agent.state", "Candidate"),
     ("eureka.agent.state", "FinalScore"),
     ("eureka.agent.state", "Stage"),
+    ("eureka.agent.tuning", "TuningStudy"),
+    ("eureka.agent.tuning", "Trial"),
     ("eureka.sandbox.protocol", "Result"),
     ("eureka.sandbox.protocol", "Status"),
     ("eureka.sandbox.protocol", "ComponentSummary"),
@@ -41,6 +43,7 @@ def build_graph(checkpointer: SqliteSaver | None = None) -> CompiledStateGraph:
     graph.add_node("check", nodes.check)
     graph.add_node("repair", nodes.repair)
     graph.add_node("evaluate", nodes.evaluate)
+    graph.add_node("tune", nodes.tune)
     graph.add_node("reflect", nodes.reflect)
     graph.add_node("finalize", nodes.finalize)
 
@@ -48,10 +51,11 @@ def build_graph(checkpointer: SqliteSaver | None = None) -> CompiledStateGraph:
     graph.add_conditional_edges("load_task", nodes.route_start, {"check": "check", "propose": "propose"})
     graph.add_edge("propose", "check")
     graph.add_conditional_edges(
-        "check", nodes.route_check, {"repair": "repair", "evaluate": "evaluate", "reflect": "reflect"}
+        "check", nodes.route_check, {"repair": "repair", "evaluate": "evaluate", "tune": "tune"}
     )
     graph.add_edge("repair", "check")
-    graph.add_conditional_edges("evaluate", nodes.route_evaluate, {"repair": "repair", "reflect": "reflect"})
+    graph.add_conditional_edges("evaluate", nodes.route_evaluate, {"repair": "repair", "tune": "tune"})
+    graph.add_edge("tune", "reflect")
     graph.add_conditional_edges("reflect", nodes.route_reflect, {"propose": "propose", "finalize": "finalize"})
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer)

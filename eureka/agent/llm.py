@@ -48,6 +48,12 @@ class LLMConfig(BaseModel):
         "prompt is processed and billed once; false: k concurrent requests (Ollama and others without `n`). A "
         "server that answers with fewer choices gets the rest as concurrent requests",
     )
+    max_n: int | None = Field(
+        None,
+        ge=1,
+        description="most samples one request may ask for (a llama.cpp server allows its slots); empty: k, or the "
+        "local model's slots",
+    )
     max_concurrency: int = Field(
         4, ge=1, description="requests in flight at once (a round's repairs, samples without n)"
     )
@@ -171,17 +177,17 @@ def sample(
     model: BaseChatModel, conversation: Conversation, k: int, config: LLMConfig, grammar: str | None = None
 ) -> tuple[list[str], Counter]:
     """``k`` replies to one conversation: requests with ``n`` choices where the provider supports it (the prompt is
-    processed once per request; the local server takes at most ``config.slots`` choices a request), else, and for
+    processed once per request; at most ``config.max_n`` choices a request, or the local server's slots), else, and for
     any choices a server left out, concurrent requests.
 
     Raises:
         LLMError: the model cannot be reached (explained in one paragraph).
     """
     texts, usage = [], Counter()
-    most = config.slots if config.provider == "local" else k
+    most = config.max_n or (config.slots if config.provider == "local" else k)
     while config.supports_n and k - len(texts) > 1:
         n = min(most, k - len(texts))
-        result = _explained(lambda: model.generate([conversation], n=n, **_body(config, grammar)), config)
+        result = _explained(lambda n=n: model.generate([conversation], n=n, **_body(config, grammar)), config)
         generations = result.generations[0][:n]
         texts += [g.text for g in generations]
         usage += _usage(generations[0].message) if generations else Counter()  # the request's, on every choice

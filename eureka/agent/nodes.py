@@ -31,12 +31,13 @@ from eureka.agent.state import (
     best_candidate,
     candidates_of,
 )
+from eureka.agent.tuning import TuningStudy, constants, literal, run_study, with_values
 from eureka.envs.base import RewardContractError
 from eureka.report.html import write_report
 from eureka.report.run_folder import ReplyKey
-from eureka.report.summary import human_normalised, write_iteration, write_summary
+from eureka.report.summary import human_normalised, learning_speed, write_iteration, write_summary
 from eureka.rewards import reward_source, static_check
-from eureka.sandbox.protocol import Job, Progress, Status
+from eureka.sandbox.protocol import Job, Progress, Result, Status
 
 NO_CODE = "the reply has no ```python code block defining compute_reward"
 
@@ -252,6 +253,60 @@ def evaluate(state: RunState, runtime: Runtime[Context]) -> RunState:
     return {"candidates": updates, "seconds": seconds}
 
 
+def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
+    """Tune the numbers of the iteration's best reward (``search.tune_trials`` short trainings, as many at once as
+    the executor runs); the best trial joins the iteration as one more trained candidate and competes with the
+    untuned reward by fitness."""
+    ctx, iteration, write = runtime.context, state["iteration"], get_stream_writer()
+    trials = ctx.config.search.tune_trials
+    candidates = candidates_of(state, iteration)
+    trained = [c for c in candidates if c.stage is Stage.TRAINED and c.tuned_from is None]
+    if trials == 0 or not trained or str(iteration) in state.get("tuning", {}):
+        return {}
+    best = max(trained, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
+    assert best.code is not None and best.result is not None  # trained candidates have both
+    found = constants(best.code)
+    study = TuningStudy(candidate=best.id, untuned_fitness=best.fitness, constants={c.name: c.value for c in found})
+    if not found:
+        return {"tuning": {str(iteration): study.model_copy(update={"note": "it has no numeric constants"})}}
+    start, where = time.perf_counter(), ctx.folder.tuning_dir(best.id)
+    where.mkdir(parents=True, exist_ok=True)
+    training = ctx.config.training
+    budget = {"epochs": training.epochs, "num_envs": training.num_envs}
+    results: dict[int, Result] = {}
+
+    def train(batch: list[tuple[int, str]]) -> list[Result]:
+        trial_of = {f"{ctx.folder.id}.{best.id}.t{n}": n for n, _ in batch}
+        jobs = [
+            (_job(ctx, job_id, code, training.seed, **budget, search=True), where / f"t{n}")
+            for (job_id, n), (_, code) in zip(trial_of.items(), batch, strict=True)
+        ]
+        write(Event(best.id, "tuning", f"trials {', '.join(str(n) for n, _ in batch)} of {trials}"))
+        for job, result in ctx.executor.run(jobs):
+            results[trial_of[job.job_id]] = result
+        return [results[n] for n, _ in batch]
+
+    journal = where / "study.journal"
+    done = run_study(best.code, found, best.fitness or 0.0, trials, ctx.executor.workers, journal, training.seed, train)
+    study = study.model_copy(update={"trials": done})
+    update: RunState = {"tuning": {str(iteration): study}, "seconds": {"tune": time.perf_counter() - start}}
+    winner = study.best
+    if winner is not None:
+        cid = f"it{iteration}-c{len(candidates)}"
+        code = with_values(best.code, found, winner.values)
+        ctx.folder.write_code(cid, 0, code)
+        reply = f"tuned from {best.id}: " + ", ".join(f"{k} = {literal(v)}" for k, v in winner.values.items())
+        tuned = Candidate(
+            id=cid, iteration=iteration, index=len(candidates), attempts=[Attempt(reply=reply, code=code)],
+            stage=Stage.PROPOSED, tuned_from=best.id,
+        ).trained(results[winner.number])  # fmt: skip
+        update["candidates"] = {cid: tuned}
+        write(Event(cid, Stage.TRAINED, reply, fitness=tuned.fitness))
+        study = study.model_copy(update={"tuned": cid})
+        update["tuning"] = {str(iteration): study}
+    return update
+
+
 def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     """Pick the iteration's best candidate by max fitness, write its reward reflection with every feedback
     source's text, and move to the next iteration; an iteration where everything failed is retried once."""
@@ -268,7 +323,9 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
     assert best.result is not None  # trained candidates have results
     metrics = ctx.plugins.metrics(ctx.task, best.result)
-    text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *_rules_note(candidates)])
+    study = state.get("tuning", {}).get(str(iteration))
+    notes = [*_rules_note(candidates), *([study.text()] if study else [])]
+    text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *notes])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
     return {
         "iteration": iteration + 1,
@@ -311,23 +368,27 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
         label, seed = where[job_id]
         write(Event(f"{label}-s{seed}", "training", epoch=lines[-1].epoch, fitness=lines[-1].fitness))
 
-    found: dict[tuple[str, int], tuple[float | None, str | None]] = {}
+    found: dict[tuple[str, int], tuple[float | None, float | None, str | None]] = {}
     for job, result in ctx.executor.run(jobs, on_progress):
         label, seed = where[job.job_id]
-        found[label, seed] = (result.max_fitness, None if result.ok else f"seed {seed}: {result.error}")
+        curve = [f for f in result.fitness_curve if f is not None] if result.ok else []
+        mean = sum(curve) / len(curve) if curve else None
+        found[label, seed] = (result.max_fitness, mean, None if result.ok else f"seed {seed}: {result.error}")
         write(Event(f"{label}-s{seed}", "final", result.error or "", fitness=result.max_fitness))
     finals = {
         label: FinalScore(
             label=label,
             seeds=seeds,
             max_fitness=[found[label, s][0] for s in seeds],
-            errors=[e for s in seeds if (e := found[label, s][1])],
+            curve_mean=[found[label, s][1] for s in seeds],
+            errors=[e for s in seeds if (e := found[label, s][2])],
         )
         for label in sources
     }
     update: RunState = {
         "finals": finals,
         "score": human_normalised(finals, ctx.task),
+        "speed_score": learning_speed(finals, ctx.task),
         "seconds": {"final": time.perf_counter() - start},
     }
     seconds = add_values(state.get("seconds", {}), update["seconds"])
@@ -345,18 +406,18 @@ def route_start(state: RunState) -> Literal["check", "propose"]:
     return "check" if state["iteration"] == 0 else "propose"
 
 
-def route_check(state: RunState) -> Literal["repair", "evaluate", "reflect"]:
-    """Broken candidates go to repair first; then the valid ones train; with none left, reflect."""
+def route_check(state: RunState) -> Literal["repair", "evaluate", "tune"]:
+    """Broken candidates go to repair first; then the valid ones train; with none left, the best is tuned."""
     stages = {c.stage for c in candidates_of(state, state["iteration"])}
     if Stage.BROKEN in stages:
         return "repair"
-    return "evaluate" if Stage.VALID in stages else "reflect"
+    return "evaluate" if Stage.VALID in stages else "tune"
 
 
-def route_evaluate(state: RunState) -> Literal["repair", "reflect"]:
+def route_evaluate(state: RunState) -> Literal["repair", "tune"]:
     """A candidate whose job failed goes to repair while it has rounds left."""
     stages = {c.stage for c in candidates_of(state, state["iteration"])}
-    return "repair" if Stage.BROKEN in stages else "reflect"
+    return "repair" if Stage.BROKEN in stages else "tune"
 
 
 def route_reflect(state: RunState) -> Literal["propose", "finalize"]:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
+from eureka.agent.tuning import TuningStudy
 from eureka.sandbox.protocol import Result, Status
 
 
@@ -41,6 +42,7 @@ class Candidate(BaseModel):
     attempts: list[Attempt] = Field(description="every version, the current one last")
     stage: Stage
     result: Result | None = Field(None, description="the training result, once trained")
+    tuned_from: str | None = Field(None, description="the candidate whose numbers were tuned to write this one")
 
     @property
     def code(self) -> str | None:
@@ -93,12 +95,21 @@ class FinalScore(BaseModel):
     label: FinalLabel
     seeds: list[int]
     max_fitness: list[float | None] = Field(description="per seed: the max fitness over training")
+    curve_mean: list[float | None] = Field(
+        default_factory=list,
+        description="per seed: the mean fitness over training (the area under its fitness curve, per epoch)",
+    )
     errors: list[str] = Field(default_factory=list, description="seeds whose job failed, with why")
 
     @property
     def values(self) -> list[float]:
         """Max fitness of the seeds that trained (a failed seed counts as 0, as an untrained policy scores)."""
         return [f if f is not None else 0.0 for f in self.max_fitness]
+
+    @property
+    def speed(self) -> float:
+        """Mean over seeds of the mean fitness over training: how fast the reward teaches (failed seeds: 0)."""
+        return sum(f if f is not None else 0.0 for f in self.curve_mean) / max(len(self.curve_mean), 1)
 
     @property
     def mean(self) -> float:
@@ -139,10 +150,15 @@ class RunState(TypedDict, total=False):
     reflections: Annotated[dict[str, str], merge]
     """Every iteration's reflection (reward reflection plus feedback), by iteration number as text; the one of
     ``reflected_id``'s iteration goes back to the model with its code."""
+    tuning: Annotated[dict[str, TuningStudy], merge]
+    """Each iteration's tuning of its best reward's numbers, by iteration number as text."""
     finals: dict[str, FinalScore]
     """The final re-training of the best, human and sparse rewards, by label."""
     score: float | None
     """Human-normalised score (F - F_sparse) / |F_human - F_sparse|; None when human and sparse tie."""
+    speed_score: float | None
+    """The same normalisation of the mean fitness over training (learning speed); None when human and sparse tie
+    on it too."""
     seconds: Annotated[dict[str, float], add_values]
     """Wall time per phase: llm, check, evaluate (and train_in_worker, the jobs' own time), final."""
     usage: Annotated[dict[str, float], add_values]

@@ -50,6 +50,7 @@ class BenchRow(BaseModel):
     human: tuple[float, float] | None
     eureka: tuple[float, float] | None
     score: float | None = Field(description="human-normalised score; None where human and sparse tie")
+    speed: float | None = Field(None, description="learning-speed score (mean fitness over training, normalised)")
 
     @property
     def win(self) -> bool:
@@ -105,6 +106,7 @@ def row(run_dir: Path) -> BenchRow:
         human=stats("human"),
         eureka=stats("eureka"),
         score=summary["human_normalised_score"],
+        speed=summary.get("learning_speed_score"),
     )
 
 
@@ -118,16 +120,19 @@ def _cell(value: tuple[float, float] | None) -> str:
     return "-" if value is None else f"{value[0]:.3g} ± {value[1]:.2g}"
 
 
+def _score(value: float | None, r: BenchRow) -> str:
+    return "n/a (tie)" if value is None and r.eureka else ("-" if value is None else f"{value:.2f}")
+
+
 def table_lines(rows: list[BenchRow]) -> list[str]:
     """The table as Markdown, with the average and the wins."""
     average = average_score(rows)
     return [
-        "| task | F_sparse | F_human | F_eureka | human-normalised score | win |",
-        "|---|---|---|---|---|---|",
+        "| task | F_sparse | F_human | F_eureka | human-normalised score | win | learning-speed score |",
+        "|---|---|---|---|---|---|---|",
         *(
-            f"| {r.task} | {_cell(r.sparse)} | {_cell(r.human)} | {_cell(r.eureka)} | "
-            f"{'n/a (tie)' if r.score is None and r.eureka else ('-' if r.score is None else f'{r.score:.2f}')} | "
-            f"{'yes' if r.win else 'no'} |"
+            f"| {r.task} | {_cell(r.sparse)} | {_cell(r.human)} | {_cell(r.eureka)} | {_score(r.score, r)} | "
+            f"{'yes' if r.win else 'no'} | {_score(r.speed, r)} |"
             for r in rows
         ),
         "",
@@ -150,7 +155,8 @@ def write_table(bench_dir: Path, settings: BenchSettings, rows: list[BenchRow]) 
         f"# Eureka bench {bench_dir.name}",
         "",
         f"{settings.iterations} iterations x {settings.samples} samples, {settings.seeds} final seeds; "
-        f"overrides: {settings.overrides or 'none'}. F = max fitness over training, mean ± std over seeds.",
+        f"overrides: {settings.overrides or 'none'}. F = max fitness over training, mean ± std over seeds; "
+        "the learning-speed score normalises the mean fitness over training the same way.",
         "",
     ]
     path = bench_dir / "bench.md"

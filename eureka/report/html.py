@@ -12,6 +12,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from eureka.agent.state import Candidate, RunState, Stage, best_candidate, ordered_candidates
+from eureka.agent.tuning import TuningStudy, literal
 from eureka.config import RunConfig
 from eureka.envs.task import Task
 from eureka.report import plots
@@ -83,6 +84,26 @@ def _candidate_section(c: Candidate) -> str:
     return "\n".join(parts)
 
 
+def _tuning_section(study: TuningStudy) -> str:
+    """One iteration's tuning study: the values of every trial and the fitness each trained to."""
+    if study.note or not study.trials:
+        return f"<h4>Tuning</h4><p>{html.escape(study.text())}</p>"
+    names = list(study.constants)
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    untuned = "".join(f"<td>{literal(v)}</td>" for v in study.constants.values())
+    rows = [f"<tr><td>as written</td>{untuned}<td>{fmt_number(study.untuned_fitness)}</td></tr>"]
+    for t in study.trials:
+        cells = "".join(f"<td>{literal(t.values[n])}</td>" for n in names)
+        outcome = (
+            fmt_number(t.max_fitness) if t.error is None else f"<span class='failed'>{html.escape(t.error)}</span>"
+        )
+        rows.append(f"<tr><td>trial {t.number}</td>{cells}<td>{outcome}</td></tr>")
+    return (
+        f"<h4>Tuning</h4><p>{html.escape(study.text())} Optuna TPE; each trial one training with the candidate's "
+        f"budget and seed.</p><table><tr><th></th>{head}<th>max fitness</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> Path:
     """Write ``report.html`` and its pictures; return the page's path."""
     files = folder.root / FILES
@@ -99,16 +120,20 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
     ]
     if finals:
         body += [
-            "<table><tr><th>reward</th><th>mean</th><th>std</th><th>per seed</th></tr>",
+            "<table><tr><th>reward</th><th>max fitness, mean</th><th>std</th><th>per seed</th>"
+            "<th>mean fitness over training</th></tr>",
             *(
                 f"<tr><td>{label}</td><td>{f.mean:.4g}</td><td>{f.std:.3g}</td>"
-                f"<td>{', '.join(fmt_number(v) for v in f.max_fitness)}</td></tr>"
+                f"<td>{', '.join(fmt_number(v) for v in f.max_fitness)}</td><td>{f.speed:.4g}</td></tr>"
                 for label, f in finals.items()
             ),
             "</table>",
             f"<p>Human-normalised score: <b>{html.escape(score_text(state.get('score'), finals))}</b> "
             "(F<sub>eureka</sub> − F<sub>sparse</sub>) / |F<sub>human</sub> − F<sub>sparse</sub>|, F = max fitness "
             "over training, mean over seeds.</p>",
+            f"<p>Learning-speed score: <b>{html.escape(score_text(state.get('speed_score'), finals, speed=True))}"
+            "</b>, the same with F = mean fitness over training (the area under the fitness curve): it tells which "
+            "reward teaches sooner where human and sparse reach the same maximum.</p>",
             _img(folder, plots.save(plots.final_figure(finals, task), files / "final.png"), "final comparison"),
         ]
     body += ["<h2>Fitness over the search</h2>"]
@@ -129,6 +154,8 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
             figure = plots.components_figure(best_of, task)
             body.append(_img(folder, plots.save(figure, files / f"components-{best_of.id}.png"), best_of.id))
         body += [_candidate_section(c) for c in members]
+        if str(iteration) in state.get("tuning", {}):
+            body.append(_tuning_section(state["tuning"][str(iteration)]))
         if str(iteration) in reflections:
             body += [
                 "<details><summary>Reflection sent back to the model</summary>",

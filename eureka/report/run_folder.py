@@ -106,6 +106,10 @@ class RunFolder:
         """The sandbox job that dry-runs a version the repair rules wrote, before it is kept."""
         return self.candidate_dir(candidate_id) / f"dryrun-r{repair_round}"
 
+    def tuning_dir(self, candidate_id: str) -> Path:
+        """The tuning of a candidate's numbers: its Optuna journal (``study.journal``) and a job folder per trial."""
+        return self.candidate_dir(candidate_id) / "tuning"
+
     def final_dir(self, label: str, seed: int) -> Path:
         return self.root / "final" / f"{label}-s{seed}"
 

@@ -14,15 +14,24 @@ from eureka.report.run_folder import RunFolder
 TIE_SHARE = 0.01
 
 
+def _normalised(values: dict[str, float], task: Task) -> float | None:
+    """(eureka - sparse) / |human - sparse|, or None when human and sparse tie (within TIE_SHARE of the task's
+    success threshold: the score would divide by almost nothing)."""
+    gap = abs(values["human"] - values["sparse"])
+    return None if gap <= TIE_SHARE * task.success_threshold else (values["eureka"] - values["sparse"]) / gap
+
+
 def human_normalised(finals: dict[str, FinalScore], task: Task) -> float | None:
     """(F_eureka - F_sparse) / |F_human - F_sparse| over the seeds' mean max fitness, as in the paper; None when
     there is no Eureka reward or when the human and sparse rewards tie (cartpole's sparse reward is its classic
     reward, so both reach 500)."""
-    if "eureka" not in finals:
-        return None
-    eureka, human, sparse = (finals[label].mean for label in ("eureka", "human", "sparse"))
-    gap = abs(human - sparse)
-    return None if gap <= TIE_SHARE * task.success_threshold else (eureka - sparse) / gap
+    return _normalised({k: f.mean for k, f in finals.items()}, task) if "eureka" in finals else None
+
+
+def learning_speed(finals: dict[str, FinalScore], task: Task) -> float | None:
+    """The same normalisation of the mean fitness over training (the area under the fitness curve): where human
+    and sparse reach the same maximum, which reward gets there sooner still shows."""
+    return _normalised({k: f.speed for k, f in finals.items()}, task) if "eureka" in finals else None
 
 
 def candidate_record(c: Candidate) -> dict[str, Any]:
@@ -34,6 +43,7 @@ def candidate_record(c: Candidate) -> dict[str, Any]:
         "max_fitness": c.fitness,
         "final_fitness": c.result.final_fitness if c.result else None,
         "repairs": c.repairs,
+        "tuned_from": c.tuned_from,
         "errors": [a.error for a in c.attempts if a.error],
     }
 
@@ -53,13 +63,14 @@ def write_iteration(
     )
 
 
-def score_text(score: float | None, finals: dict[str, FinalScore]) -> str:
-    """The score for people, with the reason when there is none."""
+def score_text(score: float | None, finals: dict[str, FinalScore], speed: bool = False) -> str:
+    """The score (or with ``speed``, the learning-speed score) for people, with the reason when there is none."""
     if score is not None:
         return f"{score:.2f}"
     if "eureka" not in finals:
         return "n/a (no candidate trained)"
-    return f"n/a (the human and sparse rewards tie at {finals['human'].mean:.3g})"
+    tie = finals["human"].speed if speed else finals["human"].mean
+    return f"n/a (the human and sparse rewards tie at {tie:.3g})"
 
 
 def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunState) -> None:
@@ -77,10 +88,20 @@ def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunSt
         "samples": config.search.samples,
         "best": {"id": best.id, "max_fitness": best.fitness, "code": folder.best_reward.name} if best else None,
         "final": {
-            label: {"seeds": f.seeds, "max_fitness": f.max_fitness, "mean": f.mean, "std": f.std, "errors": f.errors}
+            label: {
+                "seeds": f.seeds,
+                "max_fitness": f.max_fitness,
+                "mean": f.mean,
+                "std": f.std,
+                "curve_mean": f.curve_mean,
+                "speed": f.speed,
+                "errors": f.errors,
+            }
             for label, f in finals.items()
         },
         "human_normalised_score": score,
+        "learning_speed_score": state.get("speed_score"),
+        "tuning": {it: study.model_dump(mode="json") for it, study in state.get("tuning", {}).items()},
         "candidates": [candidate_record(c) for c in candidates],
         "seconds": state.get("seconds", {}),
         "usage": state.get("usage", {}),

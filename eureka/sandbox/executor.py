@@ -43,6 +43,8 @@ def finished_result(job: Job, job_dir: Path) -> Result | None:
 class Executor(Protocol):
     """Runs sandbox jobs, several at once, and yields each result as it finishes (plugins add others)."""
 
+    workers: int  # jobs that run at once (a study's trials go out this many at a time)
+
     def run(
         self, jobs: list[tuple[Job, Path]], on_progress: ProgressFn | None = None
     ) -> Iterator[tuple[Job, Result]]: ...

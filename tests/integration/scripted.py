@@ -54,12 +54,14 @@ class ScriptedModel(FakeListChatModel):
 
 
 def scripted_run(tmp_path: Path, replies: list[str], **overrides) -> tuple[dict, ScriptedModel, RunFolder]:
-    """Run the whole graph on cartpole with tiny budgets; return the final state, the model and the folder."""
+    """Run the whole graph on cartpole with tiny budgets and no tuning; return the final state, the model and the
+    folder."""
     settings = {
         "task": "cartpole",
         "search.iterations": 1,
         "search.samples": 2,
         "search.repair_rounds": 1,
+        "search.tune_trials": 0,  # the tuning test turns it on; elsewhere it would only add trainings
         "training.epochs": 3,
         "training.num_envs": 128,
         "training.final_seeds": 1,

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 
 def test_eureka_run_with_the_embedded_model_finds_and_measures_a_reward(tmp_path):
     args = ["run", "--task", "cartpole", "--init-reward", "human", "--iterations", "1", "--samples", "3"]
-    args += ["--epochs", "15", "--final-seeds", "1", "--final-epochs", "15", "--runs-dir", str(tmp_path)]
+    args += ["--epochs", "15", "--final-seeds", "1", "--final-epochs", "15", "--tune-trials", "2"]
+    args += ["--runs-dir", str(tmp_path)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     (run_dir,) = tmp_path.iterdir()
@@ -33,5 +34,9 @@ def test_eureka_run_with_the_embedded_model_finds_and_measures_a_reward(tmp_path
     reflection = json.loads((run_dir / "iterations" / "it0.json").read_text())["reflection"]
     assert "fitness" in reflection.lower()  # iteration 1 was prompted with the human reward's reflection
     assert "def compute_reward(" in (run_dir / "best_reward.py").read_text()
+    # the numbers of each iteration's best were tuned by two real trainings, and the tuned reward competed
+    for iteration in ("0", "1"):
+        study = summary["tuning"][iteration]
+        assert study["note"] or [t["number"] for t in study["trials"]] == [1, 2], study
     assert summary["final"]["eureka"]["max_fitness"][0] > 0
     assert "report:" in result.output and (run_dir / "report.html").exists()

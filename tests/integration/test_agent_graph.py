@@ -7,6 +7,7 @@ initial reward, feedback, and what lands in the run folder.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from scripted import CRASHES, GOOD, MATH_ON_A_BATCH, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
@@ -126,17 +127,48 @@ def test_initial_human_reward_and_feedback_from_a_file_and_from_a_person(tmp_pat
     assert "Feedback from the user: Keep the cart centred." in model.prompts[2][-1].content
 
 
-@pytest.mark.parametrize("option", ["task", "init_reward"])
-def test_bad_run_settings_fail_before_anything_runs(tmp_path, option):
+def test_the_best_rewards_numbers_are_tuned_by_real_trainings_and_the_tuned_reward_competes(tmp_path):
+    state, model, folder = scripted_run(tmp_path, [GOOD, GOOD], **{"search.tune_trials": 2})
+    study = state["tuning"]["1"]
+    assert study.candidate in ("it1-c0", "it1-c1") and study.constants == {
+        "upright_temperature": 0.5,
+        "line 6 scale 1": -0.1,
+    }
+    assert [t.number for t in study.trials] == [1, 2] and all(t.max_fitness is not None for t in study.trials)
+    tuned = state["candidates"]["it1-c2"]
+    assert tuned.tuned_from == study.candidate and tuned.stage is Stage.TRAINED and study.tuned == "it1-c2"
+    assert tuned.fitness == study.best.max_fitness  # it competes by the fitness of its trial
+    # the same code with other numbers, kept in the run folder beside the study and every trial's job
+    original = state["candidates"][study.candidate].code
+    numbers = re.compile(r"-?\d+\.?\d*(e[-+]?\d+)?")
+    assert tuned.code != original and numbers.sub("N", tuned.code) == numbers.sub("N", original)
+    assert (folder.candidate_dir("it1-c2") / "reward-r0.py").read_text() == tuned.code
+    where = folder.tuning_dir(study.candidate)
+    assert (where / "study.journal").exists() and (where / "t1" / "result.json").exists()
+    reflection = state["reflections"]["1"]
+    assert "were tuned by 2 short trainings" in reflection and "upright_temperature 0.5 ->" in reflection
+    assert "Tuning" in folder.report.read_text()
+    assert json.loads(folder.summary.read_text())["tuning"]["1"]["trials"][0]["number"] == 1
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--task", "nope", "unknown task"),
+        ("--init-reward", "missing.py", "cannot read the reward file"),
+        ("--tune-trials", "-1", "tune_trials"),
+        ("--tune-trials", "100000", "tune_trials"),
+    ],
+)
+def test_bad_run_settings_fail_before_anything_runs(tmp_path, option, value, message):
     from typer.testing import CliRunner
 
     from eureka.cli import app
 
-    args = ["run", "--runs-dir", str(tmp_path)]
-    args += ["--task", "nope"] if option == "task" else ["--init-reward", str(tmp_path / "missing.py")]
-    result = CliRunner().invoke(app, args)
+    value = str(tmp_path / value) if option == "--init-reward" else value
+    result = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path), option, value])
     assert result.exit_code == 2
-    assert ("unknown task" in result.output) if option == "task" else ("cannot read the reward file" in result.output)
+    assert message in result.output
     assert not any(tmp_path.iterdir())
 
 

@@ -57,6 +57,7 @@ def test_a_run_killed_during_training_resumes_without_retraining(tmp_path):
             "task": "cartpole",
             "search.iterations": 1,
             "search.samples": 3,
+            "search.tune_trials": 0,
             "training.epochs": 12,
             "training.num_envs": 256,
             "training.final_seeds": 1,

@@ -32,6 +32,7 @@ SCRIPTED_RUN = textwrap.dedent(
     from eureka.report.run_folder import RunFolder
 
     config = RunConfig.load(None, {"task": "slider", "search.samples": 1, "search.iterations": 1,
+                                   "search.tune_trials": 0,
                                    "training.epochs": 10, "training.final_seeds": 1, "training.final_epochs": 5})
     folder = RunFolder.create(Path(sys.argv[1]), "slider")
     config.save(folder.config)
@@ -71,7 +72,7 @@ def test_the_example_metric_and_feedback_reach_the_reflection(installed, tmp_pat
 
 def test_eureka_run_on_the_example_task_with_the_embedded_model(installed, tmp_path):
     args = [*EUREKA, "run", "--task", "slider", "--iterations", "1", "--samples", "2", "--epochs", "20"]
-    args += ["--final-seeds", "1", "--final-epochs", "20", "--runs-dir", str(tmp_path)]
+    args += ["--tune-trials", "1", "--final-seeds", "1", "--final-epochs", "20", "--runs-dir", str(tmp_path)]
     output = _run(args, timeout=1500).stdout
     (run_dir,) = tmp_path.iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())

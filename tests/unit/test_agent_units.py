@@ -30,8 +30,8 @@ def _state(*stages: Stage, iteration: int = 1, **extra) -> dict:
     [
         ((Stage.VALID, Stage.BROKEN), "repair"),
         ((Stage.VALID, Stage.DROPPED), "evaluate"),
-        ((Stage.DROPPED, Stage.DROPPED), "reflect"),
-        ((), "reflect"),
+        ((Stage.DROPPED, Stage.DROPPED), "tune"),  # tune finds nothing trained and passes on to reflect
+        ((), "tune"),
     ],
 )
 def test_route_check(stages, route):
@@ -41,7 +41,7 @@ def test_route_check(stages, route):
 def test_routes_look_only_at_the_current_iteration():
     state = _state(Stage.TRAINED, Stage.TRAINED, iteration=2)
     state["candidates"]["it1-c0"] = _candidate(0, Stage.BROKEN, iteration=1)
-    assert nodes.route_evaluate(state) == "reflect"
+    assert nodes.route_evaluate(state) == "tune"
     assert nodes.route_evaluate(_state(Stage.TRAINED, Stage.BROKEN)) == "repair"
 
 

@@ -1,0 +1,118 @@
+"""Finding a reward's numbers, writing new ones in their place, and the Optuna study that tunes them (trials are a
+synthetic objective here; the graph test trains real ones)."""
+
+import ast
+
+import pytest
+
+from eureka.agent.tuning import Trial, TuningStudy, constants, literal, run_study, with_values
+from eureka.sandbox.protocol import Result, Status
+
+REWARD = """import torch
+
+def compute_reward(pole_angle, cart_position):
+    upright_temperature = 0.5
+    bonus = -2
+    upright = torch.exp(-pole_angle.abs() / upright_temperature)
+    centred = 0.1 * cart_position.abs() * -0.25
+    alive = torch.ones_like(pole_angle) * 1.0 + 0 * pole_angle
+    shaped = (1.0 - upright) / 4
+    return upright + centred + bonus + alive + shaped, {"upright": upright}  # é, a multi-byte comment
+"""
+
+
+def test_named_numbers_and_literal_scales_are_found_in_the_order_they_appear():
+    found = constants(REWARD)
+    assert [(c.name, c.value) for c in found] == [
+        ("upright_temperature", 0.5),
+        ("bonus", -2.0),
+        ("line 7 scale 1", 0.1),
+        ("line 7 scale 2", -0.25),
+        ("line 9 scale 1", 4.0),
+    ]  # 1.0 and 0 are structure, not scales; the division by a name is the name's
+
+
+def test_new_values_replace_only_the_numbers_and_keep_the_code_readable():
+    found = constants(REWARD)
+    values = {"upright_temperature": 0.123456, "bonus": -3.0, "line 7 scale 2": -0.05, "line 9 scale 1": 12.0}
+    tuned = with_values(REWARD, found, values)
+    assert "upright_temperature = 0.123\n" in tuned and "bonus = -3.0\n" in tuned
+    assert "0.1 * cart_position.abs() * -0.05" in tuned and "(1.0 - upright) / 12.0" in tuned
+    assert tuned.count("\n") == REWARD.count("\n") and "# é, a multi-byte comment" in tuned
+    ast.parse(tuned)
+    assert [c.name for c in constants(tuned)] == [c.name for c in constants(REWARD)]
+
+
+@pytest.mark.parametrize("code", ["def compute_reward(x):\n    return x, {'x': x}\n", "def broken(:\n", "x = 3.0\n"])
+def test_code_without_numbers_or_that_does_not_parse_has_none(code):
+    assert constants(code) == []
+
+
+@pytest.mark.parametrize("value, text", [(0.123456, "0.123"), (3.0, "3.0"), (1500.0, "1.5e+03"), (-2e-5, "-2e-05")])
+def test_literals_are_floats_with_three_significant_digits(value, text):
+    assert literal(value) == text and float(text) == pytest.approx(value, rel=1e-2)
+
+
+def _objective(code: str) -> float:
+    """A stand-in for training: fitness peaks where the temperature is 0.1 (the code holds 0.5)."""
+    temperature = next(c.value for c in constants(code) if c.name == "upright_temperature")
+    return 100.0 - 1000.0 * (temperature - 0.1) ** 2
+
+
+def test_the_study_improves_on_the_untuned_numbers_and_runs_trials_in_batches(tmp_path):
+    found, batches = constants(REWARD), []
+
+    def train(batch):
+        batches.append([n for n, _ in batch])
+        return [Result(job_id=str(n), status=Status.OK, max_fitness=_objective(code)) for n, code in batch]
+
+    untuned = _objective(REWARD)
+    trials = run_study(REWARD, found, untuned, 12, 3, tmp_path / "study.journal", 0, train)
+    assert batches == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]  # trial 0 is the untuned point
+    study = TuningStudy(candidate="it1-c0", untuned_fitness=untuned, trials=trials, constants={"t": 0.5})
+    assert study.best is not None and study.best.max_fitness > untuned
+    for trial in trials:  # every value stays within a decade of the original, with its sign
+        assert 0.05 <= trial.values["upright_temperature"] <= 5.0 and -20.0 <= trial.values["bonus"] <= -0.2
+
+
+def test_failed_trials_count_as_failed_and_a_resumed_study_reruns_only_the_interrupted_ones(tmp_path):
+    found, journal, calls = constants(REWARD), tmp_path / "study.journal", []
+
+    def flaky(batch):
+        calls.append([n for n, _ in batch])
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the run is killed while trials 3 and 4 train
+        return [Result(job_id=str(n), status=Status.TIMEOUT, error="timed out") for n, _ in batch]
+
+    with pytest.raises(KeyboardInterrupt):
+        run_study(REWARD, found, 50.0, 4, 2, journal, 0, flaky)
+
+    def finishing(batch):  # as the executor does: finished jobs are read back from their folders, free
+        calls.append([n for n, _ in batch])
+        return [
+            Result(job_id=str(n), status=Status.TIMEOUT, error="timed out")
+            if n <= 2
+            else Result(job_id=str(n), status=Status.OK, max_fitness=60.0)
+            for n, _ in batch
+        ]
+
+    trials = run_study(REWARD, found, 50.0, 4, 2, journal, 0, finishing)
+    assert calls[2] == [1, 2, 3, 4] and len(calls) == 3  # nothing asked beyond the four trials
+    assert [(t.max_fitness, t.error) for t in trials] == [(None, "timed out")] * 2 + [(60.0, None)] * 2
+
+
+def test_the_reflection_names_both_fitnesses_and_every_new_value():
+    study = TuningStudy(
+        candidate="it1-c2",
+        untuned_fitness=120.0,
+        constants={"upright_temperature": 0.5},
+        trials=[],
+    )
+    assert "failed" in study.text()
+    study.trials.append(Trial(number=1, values={"upright_temperature": 0.21}, max_fitness=180.0))
+    text = study.text()
+    assert "120 as written, 180 with upright_temperature 0.5 -> 0.21" in text
+    assert (
+        "not tuned: it has no numeric constants"
+        in TuningStudy(candidate="x", untuned_fitness=1.0, note="it has no numeric constants").text()
+    )

@@ -40,7 +40,8 @@ def scripted_provider():
 
 def test_bench_tabulates_every_task_and_resumes_without_training_again(tmp_path, scripted_provider):
     args = ["bench", "--tasks", "cartpole,mountain_car", "--seeds", "1", "--iterations", "1", "--samples", "1"]
-    for setting in ("llm.provider=scripted", "training.epochs=3", "training.final_epochs=3", "training.num_envs=256"):
+    settings = ("llm.provider=scripted", "training.epochs=3", "training.final_epochs=3", "training.num_envs=256")
+    for setting in (*settings, "search.tune_trials=0"):
         args += ["--set", setting]
     result = CliRunner().invoke(app, [*args, "--runs-dir", str(tmp_path)], terminal_width=200)
     assert result.exit_code == 0, result.output
@@ -50,9 +51,11 @@ def test_bench_tabulates_every_task_and_resumes_without_training_again(tmp_path,
     for r in table["rows"]:
         assert r["eureka"] is not None and r["human"] is not None and r["sparse"] is not None
     assert (
-        "| task | F_sparse | F_human | F_eureka | human-normalised score | win |"
+        "| task | F_sparse | F_human | F_eureka | human-normalised score | win | learning-speed score |"
         in (bench_dir / "bench.md").read_text()
     )
+    # cartpole's human and sparse rewards tie at 500: the paper's score is n/a, the learning speed may still compare
+    assert all("speed" in r for r in table["rows"])
 
     results = sorted(bench_dir.glob("*/final/*/result.json"))
     before = [p.stat().st_mtime_ns for p in results]

@@ -127,11 +127,13 @@ def batch(info: ServerInfo, max_tokens: int) -> None:
         )
 
 
-def grammar_pass_rate(info: ServerInfo, per_task: int, max_tokens: int, keep: Path | None) -> None:
+def grammar_pass_rate(
+    info: ServerInfo, per_task: int, max_tokens: int, keep: Path | None, modes: tuple[bool, ...] = (False, True)
+) -> None:
     """Also keeps the replies in ``keep`` (JSON: "without grammar" / "with grammar" -> task -> replies), for
     bench_rewrites.py."""
     kept: dict[str, dict[str, list[str]]] = {}
-    for with_grammar in (False, True):
+    for with_grammar in modes:
         label = "with grammar" if with_grammar else "without grammar"
         passed, total, tokens, wall = 0, 0, 0, 0.0
         for task in builtin_tasks().values():
@@ -188,6 +190,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--only", default="samples,batch,grammar,speculative,threads")
     parser.add_argument("--keep-replies", type=Path, default=None, help="write the replies here (JSON)")
+    parser.add_argument("--grammar-modes", default="without,with", help="the grammar section's halves")
     args = parser.parse_args()
     sections = set(args.only.split(","))
 
@@ -203,7 +206,8 @@ def main() -> None:
             info = _server(slots=8)  # n = 8 needs eight slots; a run's default is four
             batch(info, 128)
         if "grammar" in sections:
-            grammar_pass_rate(info, args.per_task, args.max_tokens, args.keep_replies)
+            modes = tuple(mode == "with" for mode in args.grammar_modes.split(","))
+            grammar_pass_rate(info, args.per_task, args.max_tokens, args.keep_replies, modes)
         if "speculative" in sections:
             repairs(info, args.k, args.max_tokens, "no speculative decoding")
             _stop(info)

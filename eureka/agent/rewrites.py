@@ -27,6 +27,7 @@ ENTRY_POINT = "compute_reward"
 _BUILTINS = {"abs": "abs", "round": "round"}
 _MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
 _SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\)")
+_DTYPE_ERROR = re.compile(r"'(.+?)' must be a floating-point tensor, got torch\.(?:bool|u?int\d*|long)")
 
 
 @dataclass
@@ -219,6 +220,75 @@ def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
+def _duplicate_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A parameter listed twice (the grammar lets a model repeat a state variable): the first one is kept."""
+    seen: set[str] = set()
+    kept = [a for a in fn.args.args if not (a.arg in seen or seen.add(a.arg))]
+    changed = len(kept) != len(fn.args.args)
+    fn.args.args = kept
+    return changed
+
+
+def _private_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """Locals named with a leading underscore (the sandbox refuses them): the name without it, or with a suffix
+    where that name is taken."""
+    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
+    renamed: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id.startswith("_"):
+            if node.id not in renamed:
+                new = node.id.lstrip("_") or "value"
+                while new in taken:
+                    new += "_local"
+                renamed[node.id], taken = new, taken | {new}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in renamed:
+            node.id = renamed[node.id]
+    return bool(renamed)
+
+
+def _tensor_functions_on_numbers(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``torch.maximum/minimum(x, 0.5)`` (torch wants two tensors): ``torch.clamp(x, min=0.5)`` / ``max=``."""
+    bounds = {"maximum": "min", "minimum": "max"}
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "torch"
+            and node.func.attr in bounds
+            and len(node.args) == 2
+            and not node.keywords
+        ):
+            return None
+        numbers = [a for a in node.args if not ctx.is_tensor(a)]
+        tensors = [a for a in node.args if ctx.is_tensor(a)]
+        if len(numbers) != 1 or len(tensors) != 1:
+            return None
+        return _call(_torch("clamp"), tensors[0], **{bounds[node.func.attr]: numbers[0]})
+
+    return _replace(fn, swap)
+
+
+def _float_of_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``float(x)`` (not in the sandbox, and one value only): ``x.float()`` for a tensor, ``x`` for a number."""
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "float"
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            arg = node.args[0]
+            return _call(ast.Attribute(arg, "float", ast.Load())) if ctx.is_tensor(arg) else arg
+        return None
+
+    return _replace(fn, swap)
+
+
 def _returns(fn: ast.FunctionDef) -> list[ast.Return]:
     return [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
 
@@ -274,34 +344,52 @@ def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
     if got and sorted(got) != sorted(["1", n]):
         return False
+    return _fix_named(fn, name, fix)
+
+
+def _floats_from_the_error(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """The value the error names as a bool or integer tensor: ``.float()``."""
+    match = _DTYPE_ERROR.search(ctx.error)
+    if match is None:
+        return False
+    return _fix_named(fn, match.group(1), lambda value: _call(ast.Attribute(value, "float", ast.Load())))
+
+
+def _fix_named(fn: ast.FunctionDef, name: str, fix: Callable[[ast.expr], ast.expr]) -> bool:
+    """Apply ``fix`` where the value a contract error names is written: the returned total ("total reward"), or
+    the component ``name`` in a dict literal or a ``components["name"] = ...`` assignment."""
     changed = False
-    for ret in _returns(fn):
-        if not (isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == 2):
-            continue
-        if name == "total reward":
-            ret.value.elts[0] = fix(ret.value.elts[0])
-            changed = True
-    if name != "total reward":
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Dict):
-                for i, key in enumerate(node.keys):
-                    if isinstance(key, ast.Constant) and key.value == name:
-                        node.values[i] = fix(node.values[i])
-                        changed = True
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
-                key = node.targets[0].slice
+    if name == "total reward":
+        for ret in _returns(fn):
+            if isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == 2:
+                ret.value.elts[0] = fix(ret.value.elts[0])
+                changed = True
+        return changed
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Dict):
+            for i, key in enumerate(node.keys):
                 if isinstance(key, ast.Constant) and key.value == name:
-                    node.value = fix(node.value)
+                    node.values[i] = fix(node.values[i])
                     changed = True
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+            key = node.targets[0].slice
+            if isinstance(key, ast.Constant) and key.value == name:
+                node.value = fix(node.value)
+                changed = True
     return changed
 
 
 RULES: list[Rule] = [
+    Rule("duplicate_parameters", "a parameter listed twice", "keeps the first", _duplicate_parameters),
     Rule("missing_parameters", "a state variable read but not a parameter", "adds it to the parameters",
          _missing_parameters),
+    Rule("private_names", "a local named _x", "x (the sandbox refuses leading underscores)", _private_names),
+    Rule("float_of_tensors", "float(x)", "x.float() for a tensor, x for a number", _float_of_tensors),
     Rule("math_on_tensors", "math.f(tensor)", "torch.f(tensor)", _math_on_tensors),
     Rule("builtins_on_tensors", "abs/round/max/min on tensors", "torch.abs, torch.round, torch.maximum/minimum, "
          "torch.clamp", _builtins_on_tensors),
+    Rule("tensor_functions_on_numbers", "torch.maximum/minimum(tensor, number)", "torch.clamp(tensor, min=/max=)",
+         _tensor_functions_on_numbers),
     Rule("conditional_on_tensors", "a if tensor_condition else b", "torch.where(condition, a, b)",
          _conditional_on_tensors),
     Rule("if_assignments_on_tensors", "if tensor_condition: x = a [else: x = b]", "x = torch.where(condition, a, b)",
@@ -312,6 +400,8 @@ RULES: list[Rule] = [
          _missing_components),
     Rule("shapes_to_batch", "a total or component of shape (), (1, N) or (N, 1) (from the error)",
          "broadcast over a state variable, or reshape(-1)", _shapes_to_batch),
+    Rule("floats_from_the_error", "a total or component of bool or integer dtype (from the error)", "value.float()",
+         _floats_from_the_error),
 ]  # fmt: skip
 #: rule name -> "what it matches -> what it writes", as the reflection tells the model
 RULE_TEXT = {rule.name: f"{rule.matches} -> {rule.writes}" for rule in RULES}

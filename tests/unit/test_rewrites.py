@@ -11,6 +11,29 @@ from eureka.rewards import compile_reward, static_check
 CARTPOLE = get_task("cartpole")
 
 CASES = {
+    "duplicate_parameters": (
+        "def compute_reward(pole_angle, cart_position, pole_angle):\n    r = torch.cos(pole_angle)\n"
+        "    return r, {'r': r}\n",
+        "candidate.py: duplicate argument 'pole_angle' in function definition",
+        "def compute_reward(pole_angle, cart_position):",
+    ),
+    "private_names": (
+        "def compute_reward(pole_angle):\n    _up = torch.cos(pole_angle)\n    up = 0.5\n"
+        "    return _up * up, {'up': _up}\n",
+        'candidate.py: Line 2: "_up" is an invalid variable name because it starts with "_"',
+        "up_local = torch.cos(pole_angle)",
+    ),
+    "float_of_tensors": (
+        "def compute_reward(pole_angle):\n    r = float(torch.cos(pole_angle)) * float(2)\n    return r, {'r': r}\n",
+        "PolicyViolation: 'float' is not available in the sandboxed torch/math namespace",
+        "r = torch.cos(pole_angle).float() * 2",
+    ),
+    "tensor_functions_on_numbers": (
+        "def compute_reward(pole_angle):\n    r = torch.maximum(torch.cos(pole_angle), 0.0)\n"
+        "    s = torch.minimum(1.0, r)\n    return r + s, {'r': r, 's': s}\n",
+        "TypeError: maximum(): argument 'other' (position 2) must be Tensor, not float",
+        "r = torch.clamp(torch.cos(pole_angle), min=0.0)",
+    ),
     "missing_parameters": (
         "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle) - cart_position.abs()\n"
         "    return r, {'r': r}\n",
@@ -57,6 +80,12 @@ CASES = {
         "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    return r\n",
         "compute_reward must return (total_reward, components_dict); it returned Tensor",
         "return (total_reward, {'total': total_reward})",
+    ),
+    "floats_from_the_error": (
+        "def compute_reward(pole_angle):\n    up = pole_angle.abs() < 0.2\n    r = torch.cos(pole_angle)\n"
+        "    return r, {'r': r, 'up': up}\n",
+        "RewardContractError: 'up' must be a floating-point tensor, got torch.bool",
+        "'up': up.float()",
     ),
     "shapes_to_batch": (
         "def compute_reward(pole_angle):\n    temperature = torch.tensor(0.5)\n    r = torch.cos(pole_angle)\n"

@@ -151,7 +151,7 @@ class TuningStudy(BaseModel):
         if best is None:
             return f"Tuning the numbers of {self.candidate} failed: none of its {len(self.trials)} trials trained."
         changed = ", ".join(
-            f"{name} {literal(old)} -> {literal(best.values[name])}" for name, old in self.constants.items()
+            f"{name}: {literal(old)} -> {literal(best.values[name])}" for name, old in self.constants.items()
         )
         untuned = "-" if self.untuned_fitness is None else f"{self.untuned_fitness:.4g}"
         return (

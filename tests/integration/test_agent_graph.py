@@ -146,7 +146,7 @@ def test_the_best_rewards_numbers_are_tuned_by_real_trainings_and_the_tuned_rewa
     where = folder.tuning_dir(study.candidate)
     assert (where / "study.journal").exists() and (where / "t1" / "result.json").exists()
     reflection = state["reflections"]["1"]
-    assert "were tuned by 2 short trainings" in reflection and "upright_temperature 0.5 ->" in reflection
+    assert "were tuned by 2 short trainings" in reflection and "upright_temperature: 0.5 ->" in reflection
     assert "Tuning" in folder.report.read_text()
     assert json.loads(folder.summary.read_text())["tuning"]["1"]["trials"][0]["number"] == 1
 

@@ -111,7 +111,7 @@ def test_the_reflection_names_both_fitnesses_and_every_new_value():
     assert "failed" in study.text()
     study.trials.append(Trial(number=1, values={"upright_temperature": 0.21}, max_fitness=180.0))
     text = study.text()
-    assert "120 as written, 180 with upright_temperature 0.5 -> 0.21" in text
+    assert "120 as written, 180 with upright_temperature: 0.5 -> 0.21" in text
     assert (
         "not tuned: it has no numeric constants"
         in TuningStudy(candidate="x", untuned_fitness=1.0, note="it has no numeric constants").text()

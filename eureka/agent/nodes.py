@@ -30,6 +30,7 @@ from eureka.agent.state import (
     add_values,
     best_candidate,
     candidates_of,
+    fittest,
 )
 from eureka.agent.tuning import TuningStudy, constants, literal, run_study, with_values
 from eureka.envs.base import RewardContractError
@@ -261,9 +262,9 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
     trials = ctx.config.search.tune_trials
     candidates = candidates_of(state, iteration)
     trained = [c for c in candidates if c.stage is Stage.TRAINED and c.tuned_from is None]
-    if trials == 0 or not trained or str(iteration) in state.get("tuning", {}):
+    if trials == 0 or not trained:
         return {}
-    best = max(trained, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
+    best = fittest(trained)
     assert best.code is not None and best.result is not None  # trained candidates have both
     found = constants(best.code)
     study = TuningStudy(candidate=best.id, untuned_fitness=best.fitness, constants={c.name: c.value for c in found})
@@ -289,7 +290,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
     journal = where / "study.journal"
     done = run_study(best.code, found, best.fitness or 0.0, trials, ctx.executor.workers, journal, training.seed, train)
     study = study.model_copy(update={"trials": done})
-    update: RunState = {"tuning": {str(iteration): study}, "seconds": {"tune": time.perf_counter() - start}}
+    update: RunState = {"seconds": {"tune": time.perf_counter() - start}}
     winner = study.best
     if winner is not None:
         cid = f"it{iteration}-c{len(candidates)}"
@@ -303,8 +304,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
         update["candidates"] = {cid: tuned}
         write(Event(cid, Stage.TRAINED, reply, fitness=tuned.fitness))
         study = study.model_copy(update={"tuned": cid})
-        update["tuning"] = {str(iteration): study}
-    return update
+    return {**update, "tuning": {str(iteration): study}}
 
 
 def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
@@ -318,7 +318,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
             return {"retried": True}
         write_iteration(ctx.folder, iteration, candidates, best=None, reflection=None)
         return {"iteration": iteration + 1, "retried": False}
-    best = max(trained, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
+    best = fittest(trained)
     overall = best_candidate(state)
     best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
     assert best.result is not None  # trained candidates have results

@@ -175,6 +175,11 @@ def candidates_of(state: RunState, iteration: int) -> list[Candidate]:
     return [c for c in ordered_candidates(state) if c.iteration == iteration]
 
 
+def fittest(candidates: list[Candidate]) -> Candidate:
+    """The candidate with the highest max fitness (the first of equals); ``candidates`` are trained."""
+    return max(candidates, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
+
+
 def best_candidate(state: RunState) -> Candidate | None:
     """The best trained candidate so far, if any."""
     return state["candidates"][state["best_id"]] if state.get("best_id") else None

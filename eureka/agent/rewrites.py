@@ -221,7 +221,7 @@ def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _duplicate_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
-    """A parameter listed twice (the grammar lets a model repeat a state variable): the first one is kept."""
+    """A parameter listed twice (a model without the grammar can repeat a state variable): the first one is kept."""
     seen: set[str] = set()
     kept = [a for a in fn.args.args if not (a.arg in seen or seen.add(a.arg))]
     changed = len(kept) != len(fn.args.args)

@@ -25,12 +25,14 @@ from pathlib import Path
 from langchain_core.messages import BaseMessage
 
 from eureka.agent.grammar import reward_grammar
-from eureka.agent.llm import LLMConfig, ask_each, chat_model, sample
+from eureka.agent.llm import ask_each, chat_model, sample
 from eureka.agent.local_llm import MODEL_NAME, ServerInfo, assemble_model, server_process, start_server
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
-from eureka.envs import builtin_tasks, get_task
-from eureka.rewards import static_check
+from eureka.config import LLMConfig
+from eureka.envs import builtin_tasks
+from eureka.plugins.manager import get_task
 from eureka.sandbox.executor import usable_cores
+from eureka.sandbox.rewards import static_check
 
 REFLECTION = (
     "We trained a RL policy using the provided reward function code and tracked the values of the individual "

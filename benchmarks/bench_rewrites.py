@@ -23,16 +23,17 @@ from collections import Counter
 from pathlib import Path
 
 from eureka.agent.grammar import reward_grammar
-from eureka.agent.llm import LLMConfig, ask_each, chat_model
+from eureka.agent.llm import ask_each, chat_model
 from eureka.agent.local_llm import start_server
 from eureka.agent.messages import extract_python, repair_messages
 from eureka.agent.rewrites import rewrite
-from eureka.envs import get_task
-from eureka.envs.base import RewardContractError
-from eureka.rewards import static_check
+from eureka.config import LLMConfig
+from eureka.envs.contract import RewardContractError
+from eureka.plugins.manager import get_task
 from eureka.sandbox.backends import ProcessBackend
 from eureka.sandbox.executor import LocalExecutor
 from eureka.sandbox.protocol import Job
+from eureka.sandbox.rewards import static_check
 
 
 def checked(codes: dict[str, tuple[str, str | None]], root: Path) -> dict[str, str | None]:

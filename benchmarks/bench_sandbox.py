@@ -15,11 +15,11 @@ from pathlib import Path
 
 import torch
 
-from eureka.envs import get_task
+from eureka.plugins.manager import get_task
 from eureka.policies import train
-from eureka.rewards import compile_reward
 from eureka.sandbox.backends import ProcessBackend
 from eureka.sandbox.protocol import TRAIN_DIR, Job
+from eureka.sandbox.rewards import compile_reward
 
 REPEATS = 5
 CALLS = 500

@@ -17,7 +17,7 @@ import torch
 
 from eureka.envs import builtin_tasks
 from eureka.policies import train
-from eureka.rewards import compile_reward
+from eureka.sandbox.rewards import compile_reward
 
 SIM_ENVS = 4096
 SIM_STEPS = 200

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eureka.envs import RewardContractError, get_task
-from eureka.plugins.manager import get_plugins
-from eureka.rewards import reward_source
-from eureka.sandbox.backends import SandboxUnavailable, get_backend
-from eureka.sandbox.executor import usable_cores
-from eureka.sandbox.protocol import Job, read_progress
+from eureka.config import RunConfig, parse_overrides
+from eureka.envs import RewardContractError
+from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
+from eureka.sandbox.backends import SandboxUnavailable
+from eureka.sandbox.executor import LocalExecutor, usable_cores
+from eureka.sandbox.protocol import Job
+from eureka.sandbox.protocol import Progress as TrainProgress
 from eureka.sandbox.untrusted import clean_text
 
 if TYPE_CHECKING:
     from eureka.agent.context import Context, Event
     from eureka.agent.state import RunState
 
-app = typer.Typer(help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.", no_args_is_help=True)
+# Plain help text: rich markup would read "[default: 3]" as a tag and drop it.
+app = typer.Typer(
+    help="Eureka: reward design by coding LLMs, sandboxed and plugin-based.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -84,10 +88,12 @@ def train(
         bool, typer.Option("--unsafe-no-sandbox", help="Run without bubblewrap where it cannot start (rlimits only).")
     ] = False,
 ) -> None:
-    """Train a PPO policy on a task with a reward, inside the sandbox; save the checkpoint and result.json."""
+    """Train a PPO policy on a task with a reward, inside the sandbox; save the checkpoint and result.json. An
+    --out folder that holds the result of this very job (same reward, seed and budget) is read back, not trained
+    again."""
     try:
         spec = get_task(task)
-        source, label = reward_source(spec, reward)
+        source, label = spec.reward_source(reward)
         backend = get_backend(sandbox, unsafe_no_sandbox)
         budget = spec.budget.resized(epochs=epochs, num_envs=num_envs)
         out_dir = out or Path("runs") / "train" / f"{task}-{Path(label).stem}-s{seed}"
@@ -121,20 +127,17 @@ def train(
         console=console,
     )
     bar = progress.add_task(escape(f"{task} · {Path(label).stem}"), total=budget.epochs, fps="-", fitness="-")
-    with progress, ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(backend.run, job, out_dir)
-        seen = 0
-        while True:
-            finished = running.done()  # checked before reading, so the last lines are never missed
-            for line in read_progress(out_dir, seen):
-                seen += 1
-                fitness = "-" if line.fitness is None else f"{line.fitness:.3g}"
-                fps = f"{line.env_steps / max(line.wall_time, 1e-9):,.0f}"
-                progress.update(bar, completed=line.epoch, fps=fps, fitness=fitness)
-            if finished:
-                break
-            time.sleep(0.2)
-        result = running.result()
+
+    def on_progress(job_id: str, lines: list[TrainProgress]) -> None:
+        line = lines[-1]
+        fitness = "-" if line.fitness is None else f"{line.fitness:.3g}"
+        fps = f"{line.env_steps / max(line.wall_time, 1e-9):,.0f}"
+        progress.update(bar, completed=line.epoch, fps=fps, fitness=fitness)
+
+    # the executor of a run, with one job: the same progress watcher, and the same read-back of a job already done
+    executor = LocalExecutor(backend, [device], workers=1, threads=job.threads)
+    with progress:
+        ((_, result),) = list(executor.run([(job, out_dir)], on_progress))
 
     if not result.ok:
         raise _fail(f"the reward {label!r} failed ({result.status}): {result.error}")
@@ -151,82 +154,100 @@ def _overrides(**options: object) -> dict[str, object]:
     return {key.replace("__", "."): value for key, value in options.items() if value is not None}
 
 
+def _option(key: str, *flags: str) -> Any:
+    """The option that sets config ``key``: its help and shown default are the config field's (declared once)."""
+    model: type[BaseModel] = RunConfig
+    *sections, leaf = key.split(".")
+    for section in sections:
+        model = model.model_fields[section].annotation
+    field = model.model_fields[leaf]
+    default = field.get_default(call_default_factory=True)
+    text = field.description or leaf
+    value = ", ".join(map(str, default)) if isinstance(default, list) else default
+    shown = "" if default is None or isinstance(default, bool) else f" [default: {value}]"
+    return typer.Option(*flags, help=f"{text[0].upper()}{text[1:]}.{shown}")
+
+
 @app.command()
 def run(
-    task: Annotated[str | None, typer.Option(help="Task name (see `eureka tasks`) [default: cartpole].")] = None,
-    config: Annotated[Path | None, typer.Option(help="Run configuration (YAML); options below override it.")] = None,
-    iterations: Annotated[int | None, typer.Option(help="Search iterations N [default: 3].")] = None,
-    samples: Annotated[int | None, typer.Option(help="Candidates per iteration k [default: 4].")] = None,
-    repair_rounds: Annotated[int | None, typer.Option(help="Repairs per failing candidate R [default: 2].")] = None,
-    tune_trials: Annotated[
-        int | None, typer.Option(help="Trainings that tune the best reward's numbers, per iteration; 0: none [4].")
+    overrides: Annotated[
+        list[str] | None,
+        typer.Argument(help="Config overrides KEY=VALUE (YAML values), e.g. search.samples=8 llm.temperature=0.7."),
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="PPO epochs per candidate [default: the task's].")] = None,
-    num_envs: Annotated[int | None, typer.Option(help="Parallel envs per candidate [default: the task's].")] = None,
-    final_seeds: Annotated[int | None, typer.Option(help="Seeds of the final re-training S [default: 3].")] = None,
-    final_epochs: Annotated[int | None, typer.Option(help="PPO epochs of the final re-training.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Training seed [default: 0].")] = None,
-    llm_provider: Annotated[str | None, typer.Option(help="local (default), openai or compatible.")] = None,
-    llm_model: Annotated[str | None, typer.Option(help="Model name.")] = None,
-    llm_base_url: Annotated[str | None, typer.Option(help="API root for provider 'compatible'.")] = None,
-    sandbox: Annotated[str | None, typer.Option(help="Sandbox backend: process (default) or docker.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Jobs at once [default: one per GPU, or per core].")] = None,
-    device: Annotated[list[str] | None, typer.Option(help="Device for jobs, repeatable: cpu, cuda:0, ...")] = None,
-    init_reward: Annotated[str | None, typer.Option(help="Start from this reward: 'human' or a file.")] = None,
-    feedback: Annotated[str | None, typer.Option(help="Human feedback each iteration: a text file, or 'ask'.")] = None,
-    from_checkpoint: Annotated[Path | None, typer.Option(help="Fine-tune every candidate from this policy.")] = None,
+    task: Annotated[str | None, _option("task")] = None,
+    config: Annotated[Path | None, typer.Option(help="Run configuration (YAML); options below override it.")] = None,
+    iterations: Annotated[int | None, _option("search.iterations")] = None,
+    samples: Annotated[int | None, _option("search.samples")] = None,
+    repair_rounds: Annotated[int | None, _option("search.repair_rounds")] = None,
+    tune_trials: Annotated[int | None, _option("search.tune_trials")] = None,
+    epochs: Annotated[int | None, _option("training.epochs")] = None,
+    num_envs: Annotated[int | None, _option("training.num_envs")] = None,
+    final_seeds: Annotated[int | None, _option("training.final_seeds")] = None,
+    final_epochs: Annotated[int | None, _option("training.final_epochs")] = None,
+    seed: Annotated[int | None, _option("training.seed")] = None,
+    llm_provider: Annotated[str | None, _option("llm.provider")] = None,
+    llm_model: Annotated[str | None, _option("llm.model")] = None,
+    llm_base_url: Annotated[str | None, _option("llm.base_url")] = None,
+    sandbox: Annotated[str | None, _option("sandbox.backend")] = None,
+    workers: Annotated[int | None, _option("executor.workers")] = None,
+    device: Annotated[list[str] | None, _option("executor.devices")] = None,
+    init_reward: Annotated[str | None, _option("init_reward")] = None,
+    feedback: Annotated[str | None, _option("feedback")] = None,
+    from_checkpoint: Annotated[Path | None, _option("from_checkpoint")] = None,
     show_human_correlation: Annotated[
-        bool,
-        typer.Option("--show-human-correlation", help="Tell the model how its reward correlates with the human one."),
+        bool, _option("search.show_human_correlation", "--show-human-correlation")
     ] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     resume: Annotated[str | None, typer.Option(help="Continue the run with this id (its folder name).")] = None,
-    unsafe_no_sandbox: Annotated[
-        bool, typer.Option("--unsafe-no-sandbox", help="Run without bubblewrap where it cannot start (rlimits only).")
-    ] = False,
+    unsafe_no_sandbox: Annotated[bool, _option("sandbox.unsafe_no_sandbox", "--unsafe-no-sandbox")] = False,
 ) -> None:
     """Search for a reward: the model writes k candidates, each trains in the sandbox, the best one's reflection
-    goes back; N times. Then the best, human and sparse rewards are re-trained and compared."""
+    goes back; N times. Then the best, human and sparse rewards are re-trained and compared. Any config key can
+    be set as KEY=VALUE (`eureka config show` lists them)."""
     from eureka.agent.llm import LLMError
     from eureka.agent.run import make_context
-    from eureka.config import RunConfig
-    from eureka.report import RunFolder, RunNotFound
+    from eureka.agent.run_folder import RunFolder, RunNotFound
     from eureka.report.summary import score_text
 
     try:
         if resume:
+            if overrides:
+                raise ValueError(f"a resumed run keeps its saved config; {overrides[0]!r} cannot change it")
             folder = RunFolder.open(runs_dir, resume)
             settings = RunConfig.load(folder.config)
         else:
             settings = RunConfig.load(
                 config,
-                _overrides(
-                    task=task,
-                    search__iterations=iterations,
-                    search__samples=samples,
-                    search__repair_rounds=repair_rounds,
-                    search__tune_trials=tune_trials,
-                    search__show_human_correlation=show_human_correlation or None,
-                    training__epochs=epochs,
-                    training__num_envs=num_envs,
-                    training__final_seeds=final_seeds,
-                    training__final_epochs=final_epochs,
-                    training__seed=seed,
-                    llm__provider=llm_provider,
-                    llm__model=llm_model,
-                    llm__base_url=llm_base_url,
-                    sandbox__backend=sandbox,
-                    sandbox__unsafe_no_sandbox=unsafe_no_sandbox or None,
-                    executor__workers=workers,
-                    executor__devices=device,
-                    init_reward=init_reward,
-                    feedback=feedback if feedback in (None, "ask") else str(Path(feedback).resolve()),
-                    from_checkpoint=str(from_checkpoint.resolve()) if from_checkpoint else None,
-                ),
+                {
+                    **parse_overrides(overrides or []),
+                    **_overrides(
+                        task=task,
+                        search__iterations=iterations,
+                        search__samples=samples,
+                        search__repair_rounds=repair_rounds,
+                        search__tune_trials=tune_trials,
+                        search__show_human_correlation=show_human_correlation or None,
+                        training__epochs=epochs,
+                        training__num_envs=num_envs,
+                        training__final_seeds=final_seeds,
+                        training__final_epochs=final_epochs,
+                        training__seed=seed,
+                        llm__provider=llm_provider,
+                        llm__model=llm_model,
+                        llm__base_url=llm_base_url,
+                        sandbox__backend=sandbox,
+                        sandbox__unsafe_no_sandbox=unsafe_no_sandbox or None,
+                        executor__workers=workers,
+                        executor__devices=device,
+                        init_reward=init_reward,
+                        feedback=feedback if feedback in (None, "ask") else str(Path(feedback).resolve()),
+                        from_checkpoint=str(from_checkpoint.resolve()) if from_checkpoint else None,
+                    ),
+                },
             )
             spec = get_task(settings.task)
             if settings.init_reward:
-                reward_source(spec, settings.init_reward)
+                spec.reward_source(settings.init_reward)
             folder = RunFolder.create(runs_dir, settings.task)
             settings.save(folder.config)
         context = make_context(settings, folder)
@@ -273,9 +294,9 @@ def _live_search(context: Context, resume: bool, resume_hint: str) -> RunState:
 @app.command()
 def bench(
     tasks: Annotated[str, typer.Option(help="'all' or a comma-separated list of task names.")] = "all",
-    seeds: Annotated[int | None, typer.Option(help="Final re-training seeds per reward [default: 3].")] = None,
-    iterations: Annotated[int | None, typer.Option(help="Search iterations N per task [default: 3].")] = None,
-    samples: Annotated[int | None, typer.Option(help="Candidates per iteration k [default: 4].")] = None,
+    seeds: Annotated[int | None, _option("training.final_seeds")] = None,
+    iterations: Annotated[int | None, _option("search.iterations")] = None,
+    samples: Annotated[int | None, _option("search.samples")] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Run-config override KEY=VALUE (YAML value), repeatable.")
     ] = None,
@@ -284,12 +305,9 @@ def bench(
 ) -> None:
     """Run the reward search on every task of a suite and tabulate F_sparse, F_human, F_eureka and the
     human-normalised score (clipped to [0, 3] for the average), as the paper does."""
-    import yaml
-
     from eureka.agent.llm import LLMError
     from eureka.agent.run import make_context
-    from eureka.config import RunConfig
-    from eureka.report import RunFolder
+    from eureka.agent.run_folder import RunFolder
     from eureka.report.bench import (
         BenchSettings,
         is_finished,
@@ -310,12 +328,7 @@ def bench(
             names = sorted(get_plugins().tasks()) if tasks == "all" else [t.strip() for t in tasks.split(",")]
             for name in names:
                 get_task(name)
-            overrides = {}
-            for item in set_ or []:
-                key, sep, value = item.partition("=")
-                if not sep:
-                    raise ValueError(f"--set needs KEY=VALUE, got {item!r}")
-                overrides[key] = yaml.safe_load(value)
+            overrides = parse_overrides(set_ or [])
             sizes = {"seeds": seeds, "iterations": iterations, "samples": samples}
             settings = BenchSettings(
                 tasks=names, overrides=overrides, **{key: value for key, value in sizes.items() if value is not None}
@@ -361,7 +374,34 @@ def plugins() -> None:
     console.print(table)
 
 
-llm_app = typer.Typer(help="The embedded local model server, and checks of any configured model.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="The run configuration: every key, its value and what it does.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help="Overrides KEY=VALUE, as `eureka run` takes them.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="Run configuration (YAML) to start from.")] = None,
+) -> None:
+    """Print the configuration a run would use (the defaults, the file, then the overrides) as YAML."""
+    import yaml
+
+    try:
+        settings = RunConfig.load(config, parse_overrides(overrides or []))
+    except (ValueError, OSError) as exc:
+        raise _fail(_reason(exc)) from None
+    console.print(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False).rstrip(), highlight=False)
+
+
+llm_app = typer.Typer(
+    help="The embedded local model server, and checks of any configured model.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(llm_app, name="llm")
 
 
@@ -406,7 +446,8 @@ def llm_ping(
     model: Annotated[str | None, typer.Option(help="Model name.")] = None,
 ) -> None:
     """Send one short request to a model and report the reply, its tokens and its time (or why it failed)."""
-    from eureka.agent.llm import LLMConfig, LLMError, UsageLog, chat_model, explain
+    from eureka.agent.llm import LLMError, UsageLog, explain
+    from eureka.config import LLMConfig
 
     try:
         config = LLMConfig(provider=provider, base_url=base_url, model=model, max_tokens=32, max_retries=1)
@@ -414,7 +455,7 @@ def llm_ping(
         raise _fail(str(exc)) from None
     usage = UsageLog()
     try:
-        reply = chat_model(config, usage).invoke("Reply with one word: ready?")
+        reply = get_chat_model(config, usage).invoke("Reply with one word: ready?")
     except LLMError as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:

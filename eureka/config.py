@@ -1,21 +1,121 @@
 """Configuration of a reward-search run: typed models with every default declared once.
 
-Loaded from YAML (``RunConfig.load``) with CLI overrides applied on top, and saved into the run folder.
+Loaded from YAML (``RunConfig.load``) with ``KEY=VALUE`` overrides applied on top (dotted keys, YAML values, as
+Hydra and OmegaConf write them), and saved into the run folder. An unknown key is refused with the nearest known
+one, in a file as on the command line.
 """
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from eureka.agent.llm import LLMConfig
 from eureka.sandbox.protocol import Job
 
 
-class SearchConfig(BaseModel):
+class Settings(BaseModel):
+    """A config section: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["search.samples=8", "llm.model=qwen"]`` -> ``{"search.samples": 8, "llm.model": "qwen"}`` (YAML values).
+
+    Raises:
+        ValueError: an item without ``=``.
+    """
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"an override is KEY=VALUE (e.g. search.samples=8), got {item!r}")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
+
+
+def known_keys(model: type[BaseModel] | None = None, prefix: str = "") -> list[str]:
+    """Every dotted key of ``model`` (``RunConfig`` by default), sections included."""
+    keys = []
+    for name, field in (model or RunConfig).model_fields.items():
+        keys.append(prefix + name)
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            keys += known_keys(field.annotation, f"{prefix}{name}.")
+    return keys
+
+
+def _dotted(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted keys a nested mapping sets (a YAML file's)."""
+    keys = []
+    for key, value in data.items():
+        keys.append(f"{prefix}{key}")
+        if isinstance(value, dict):
+            keys += _dotted(value, f"{prefix}{key}.")
+    return keys
+
+
+def _check_key(dotted: str) -> None:
+    keys = known_keys()
+    if dotted not in keys:
+        near = difflib.get_close_matches(dotted, keys, n=1)
+        raise ValueError(
+            f"unknown config key {dotted!r}"
+            + (f"; did you mean {near[0]!r}?" if near else "")
+            + " (`eureka config show` prints every key)"
+        )
+
+
+class LLMConfig(Settings):
+    """Which model writes the rewards, and how it is called."""
+
+    provider: str = Field(
+        "local", description="local (embedded, offline), openai, compatible (base_url), or a plugin's provider"
+    )
+    model: str | None = Field(None, description="model name; the provider's default when empty")
+    base_url: str | None = Field(None, description="API root of an OpenAI-compatible server, e.g. http://host:8000/v1")
+    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
+    temperature: float = Field(1.0, description="sampling temperature; the paper samples at 1.0")
+    max_tokens: int = Field(1024, description="most tokens per reply")
+    timeout_s: float = Field(300.0, description="seconds per request before it is retried")
+    max_retries: int = Field(3, description="retries with exponential backoff on 429, 5xx and connection errors")
+    supports_n: bool = Field(
+        True,
+        description="ask for the k samples of one prompt in one request (`n`: OpenAI, vLLM, llama.cpp), so the shared "
+        "prompt is processed and billed once; false: k concurrent requests (Ollama and others without `n`). A "
+        "server that answers with fewer choices gets the rest as concurrent requests",
+    )
+    max_n: int | None = Field(
+        None,
+        ge=1,
+        description="most samples one request may ask for (a llama.cpp server allows its slots); empty: k, or the "
+        "local model's slots",
+    )
+    max_concurrency: int = Field(
+        4, ge=1, description="requests in flight at once (a round's repairs, samples without n)"
+    )
+    threads: int | None = Field(
+        None,
+        ge=1,
+        description="local model: CPU threads of its server; every usable core when empty (within a run the model "
+        "and the training jobs take turns, never running at once)",
+    )
+    slots: int = Field(4, ge=1, description="local model: sequences its server decodes together")
+    gpu_layers: int | None = Field(
+        None, description="local model: layers offloaded to a GPU (-1: all; needs xllamacpp's CUDA wheel)"
+    )
+    speculative: bool = Field(False, description="local model: n-gram speculative decoding")
+    grammar: bool = Field(
+        True,
+        description="local model: constrain every reply to one ```python block defining compute_reward with state "
+        "variables as its parameters and no docstring (remote models get the contract in words)",
+    )
+
+
+class SearchConfig(Settings):
     """The evolutionary search: N iterations of k samples."""
 
     iterations: int = Field(3, ge=1, description="reward-search iterations N")
@@ -35,7 +135,7 @@ class SearchConfig(BaseModel):
     )
 
 
-class TrainingConfig(BaseModel):
+class TrainingConfig(Settings):
     """Training budget of each candidate and of the final re-training."""
 
     epochs: int | None = Field(None, ge=1, description="PPO epochs per candidate; the task's default when empty")
@@ -45,7 +145,7 @@ class TrainingConfig(BaseModel):
     seed: int = Field(0, description="training seed of every candidate; the final re-training uses seed, seed+1, ...")
 
 
-class SandboxConfig(BaseModel):
+class SandboxConfig(Settings):
     """Where and under which limits candidate code runs."""
 
     backend: str = Field("process", description="sandbox backend: process (bubblewrap) or docker")
@@ -54,7 +154,7 @@ class SandboxConfig(BaseModel):
     unsafe_no_sandbox: bool = Field(False, description="run without bubblewrap where it cannot start")
 
 
-class ExecutorConfig(BaseModel):
+class ExecutorConfig(Settings):
     """How many candidates train at once, and on which devices."""
 
     kind: str = Field("local", description="executor: local, or one a plugin adds")
@@ -63,7 +163,7 @@ class ExecutorConfig(BaseModel):
     threads: int = Field(1, ge=1, description="torch threads per CPU job")
 
 
-class RunConfig(BaseModel):
+class RunConfig(Settings):
     """Everything a run needs; saved as ``config.yaml`` in the run folder."""
 
     task: str = Field("cartpole", description="task name")
@@ -78,13 +178,26 @@ class RunConfig(BaseModel):
 
     @classmethod
     def load(cls, path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-        """A config from YAML (or the defaults), with dotted-key overrides such as ``{"search.samples": 8}``."""
+        """A config from YAML (or the defaults), with dotted-key overrides such as ``{"search.samples": 8}``.
+
+        Raises:
+            ValueError: an unknown key (with the nearest known one), a section given a value, or a value the
+                field refuses (``pydantic.ValidationError``, a ValueError).
+        """
         data: dict[str, Any] = (yaml.safe_load(path.read_text()) or {}) if path else {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} holds {type(data).__name__}, not a mapping of config keys")
+        for dotted in _dotted(data):
+            _check_key(dotted)
         for dotted, value in (overrides or {}).items():
+            _check_key(dotted)
             node = data
             *parents, leaf = dotted.split(".")
-            for key in parents:
+            for depth, key in enumerate(parents):
                 node = node.setdefault(key, {})
+                if not isinstance(node, dict):
+                    section = ".".join(parents[: depth + 1])
+                    raise ValueError(f"{dotted!r} sets a key of {section!r}, which was given the value {node!r}")
             node[leaf] = value
         return cls.model_validate(data)
 

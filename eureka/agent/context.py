@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
+from eureka.agent.run_folder import RunFolder
+from eureka.agent.state import Candidate
 from eureka.config import RunConfig
 from eureka.envs.task import Task
-from eureka.plugins.manager import Plugins
-from eureka.report.run_folder import RunFolder
 from eureka.sandbox.executor import Executor
+from eureka.sandbox.protocol import Result
+
+
+class Hooks(Protocol):
+    """The run hooks the nodes call (``eureka.plugins.manager.Plugins`` answers them from every plugin)."""
+
+    def metrics(self, task: Task, result: Result) -> dict[str, float]:
+        """Every plugin's metrics of a finished job."""
+        ...
+
+    def feedback(self, task: Task, candidate: Candidate, metrics: dict[str, float], config: RunConfig) -> list[str]:
+        """Every feedback text for the iteration's best candidate."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +36,7 @@ class Context:
     llm: BaseChatModel
     executor: Executor
     folder: RunFolder
-    plugins: Plugins
+    plugins: Hooks
 
 
 @dataclass(frozen=True)

@@ -21,58 +21,12 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import LLMResult
-from pydantic import BaseModel, Field
 
 from eureka.agent.local_llm import MODEL_NAME, local_server
+from eureka.config import LLMConfig
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 T = TypeVar("T")
-
-
-class LLMConfig(BaseModel):
-    """Which model writes the rewards, and how it is called."""
-
-    provider: str = Field(
-        "local", description="local (embedded, offline), openai, compatible (base_url), or a plugin's provider"
-    )
-    model: str | None = Field(None, description="model name; the provider's default when empty")
-    base_url: str | None = Field(None, description="API root of an OpenAI-compatible server, e.g. http://host:8000/v1")
-    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
-    temperature: float = Field(1.0, description="sampling temperature; the paper samples at 1.0")
-    max_tokens: int = Field(1024, description="most tokens per reply")
-    timeout_s: float = Field(300.0, description="seconds per request before it is retried")
-    max_retries: int = Field(3, description="retries with exponential backoff on 429, 5xx and connection errors")
-    supports_n: bool = Field(
-        True,
-        description="ask for the k samples of one prompt in one request (`n`: OpenAI, vLLM, llama.cpp), so the shared "
-        "prompt is processed and billed once; false: k concurrent requests (Ollama and others without `n`). A "
-        "server that answers with fewer choices gets the rest as concurrent requests",
-    )
-    max_n: int | None = Field(
-        None,
-        ge=1,
-        description="most samples one request may ask for (a llama.cpp server allows its slots); empty: k, or the "
-        "local model's slots",
-    )
-    max_concurrency: int = Field(
-        4, ge=1, description="requests in flight at once (a round's repairs, samples without n)"
-    )
-    threads: int | None = Field(
-        None,
-        ge=1,
-        description="local model: CPU threads of its server; every usable core when empty (within a run the model "
-        "and the training jobs take turns, never running at once)",
-    )
-    slots: int = Field(4, ge=1, description="local model: sequences its server decodes together")
-    gpu_layers: int | None = Field(
-        None, description="local model: layers offloaded to a GPU (-1: all; needs xllamacpp's CUDA wheel)"
-    )
-    speculative: bool = Field(False, description="local model: n-gram speculative decoding")
-    grammar: bool = Field(
-        True,
-        description="local model: constrain every reply to one ```python block defining compute_reward with state "
-        "variables as its parameters and no docstring (remote models get the contract in words)",
-    )
 
 
 class LLMError(RuntimeError):
@@ -197,19 +151,26 @@ def sample(
     return texts + rest, usage + more
 
 
-def chat_model(config: LLMConfig | None = None, usage: UsageLog | None = None) -> BaseChatModel:
-    """The chat model for ``config`` (the embedded local model by default), from the provider's plugin.
+def chat_model(
+    config: LLMConfig | None = None,
+    usage: UsageLog | None = None,
+    provider: Callable[[LLMConfig], BaseChatModel] | None = None,
+) -> BaseChatModel:
+    """The chat model for ``config`` (the embedded local model by default).
+
+    Args:
+        provider: builds the model; by default the built-in provider that ``config.provider`` names (a plugin's
+            is looked up by name at the top: ``eureka.plugins.manager.get_chat_model``).
 
     Raises:
         LLMError: an unknown provider, a missing key or base URL, or the local model cannot start.
     """
-    from eureka.plugins.manager import get_plugins
-
     config = config or LLMConfig()
-    providers = get_plugins().llm_backends()
-    if config.provider not in providers:
-        raise LLMError(f"unknown model provider {config.provider!r}; known: {', '.join(sorted(providers))}")
-    model = providers[config.provider](config)
+    if provider is None:
+        if config.provider not in PROVIDERS:
+            raise LLMError(f"unknown model provider {config.provider!r}; built in: {', '.join(sorted(PROVIDERS))}")
+        provider = PROVIDERS[config.provider]
+    model = provider(config)
     if usage is not None:
         model.callbacks = [usage]
     return model
@@ -261,6 +222,14 @@ def _chat_openai(config: LLMConfig, base_url: str | None, model: str, api_key: s
         timeout=config.timeout_s,
         max_retries=config.max_retries,
     )
+
+
+#: The built-in providers by name (the ``default_llms`` plugin gives these).
+PROVIDERS: dict[str, Callable[[LLMConfig], BaseChatModel]] = {
+    "local": local_model,
+    "openai": openai_model,
+    "compatible": compatible_model,
+}
 
 
 def explain(exc: Exception, config: LLMConfig) -> LLMError:

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from eureka.agent.prompts import render
 from eureka.envs.task import Task
 from eureka.sandbox.guards import restricted_globals
-from eureka.sandbox.policy import ALLOWED_IMPORTS
+from eureka.sandbox.restricted import ALLOWED_IMPORTS
 
 _CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 _UNCLOSED_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*)\Z", re.S)

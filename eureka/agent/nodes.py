@@ -20,6 +20,7 @@ from eureka.agent.grammar import reward_grammar
 from eureka.agent.llm import ask_each, sample
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
 from eureka.agent.rewrites import RULE_TEXT, rewrite
+from eureka.agent.run_folder import ReplyKey, write_iteration
 from eureka.agent.state import (
     Attempt,
     Candidate,
@@ -27,18 +28,16 @@ from eureka.agent.state import (
     FinalScore,
     RunState,
     Stage,
-    add_values,
     best_candidate,
     candidates_of,
     fittest,
+    human_normalised,
+    learning_speed,
 )
 from eureka.agent.tuning import TuningStudy, constants, literal, run_study, with_values
-from eureka.envs.base import RewardContractError
-from eureka.report.html import write_report
-from eureka.report.run_folder import ReplyKey
-from eureka.report.summary import human_normalised, learning_speed, write_iteration, write_summary
-from eureka.rewards import reward_source, static_check
+from eureka.envs.contract import RewardContractError
 from eureka.sandbox.protocol import Job, Progress, Result, Status
+from eureka.sandbox.rewards import static_check
 
 NO_CODE = "the reply has no ```python code block defining compute_reward"
 
@@ -115,7 +114,7 @@ def load_task(state: RunState, runtime: Runtime[Context]) -> RunState:
     }
     if ctx.config.init_reward is None:
         return {**start, "iteration": 1}
-    code, label = reward_source(ctx.task, ctx.config.init_reward)
+    code, label = ctx.task.reward_source(ctx.config.init_reward)
     ctx.folder.write_code("it0-c0", 0, code)
     given = Candidate(
         id="it0-c0", iteration=0, index=0, attempts=[Attempt(reply=f"given: {label}", code=code)], stage=Stage.PROPOSED
@@ -348,7 +347,8 @@ def _rules_note(candidates: list[Candidate]) -> list[str]:
 
 def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
     """Re-train the best reward, the human reward and the sparse reward with the same S seeds on the task's
-    budget; compute the human-normalised score; write the summary and report."""
+    budget; compute the human-normalised and learning-speed scores (the summary and report are written by
+    ``run_search`` once the graph has returned)."""
     ctx, write, start = runtime.context, get_stream_writer(), time.perf_counter()
     training = ctx.config.training
     seeds = [training.seed + i for i in range(training.final_seeds)]
@@ -391,10 +391,6 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
         "speed_score": learning_speed(finals, ctx.task),
         "seconds": {"final": time.perf_counter() - start},
     }
-    seconds = add_values(state.get("seconds", {}), update["seconds"])
-    done: RunState = {**state, **update, "seconds": seconds}
-    write_summary(ctx.folder, ctx.task, ctx.config, done)
-    write_report(ctx.folder, ctx.task, ctx.config, done)
     return update
 
 

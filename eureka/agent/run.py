@@ -9,12 +9,12 @@ from langgraph.types import Command
 
 from eureka.agent.context import Context, Event
 from eureka.agent.graph import THREAD, build_graph, open_checkpointer
-from eureka.agent.llm import chat_model
+from eureka.agent.run_folder import RunFolder
 from eureka.agent.state import RunState
 from eureka.config import RunConfig
-from eureka.plugins.manager import get_plugins, get_task
-from eureka.report.run_folder import RunFolder
-from eureka.sandbox.backends import get_backend
+from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
+from eureka.report.html import write_report
+from eureka.report.summary import write_summary
 
 
 def make_context(config: RunConfig, folder: RunFolder, llm: BaseChatModel | None = None) -> Context:
@@ -27,18 +27,23 @@ def make_context(config: RunConfig, folder: RunFolder, llm: BaseChatModel | None
     """
     plugins = get_plugins()
     task = get_task(config.task)
-    executors = plugins.executors()
-    if config.executor.kind not in executors:
-        raise KeyError(f"unknown executor {config.executor.kind!r}; known: {', '.join(sorted(executors))}")
+    executor = plugins.lookup("executor", config.executor.kind)
     backend = get_backend(config.sandbox.backend, config.sandbox.unsafe_no_sandbox)
     return Context(
         task=task,
         config=config,
-        llm=llm if llm is not None else chat_model(config.llm),
-        executor=executors[config.executor.kind](backend, config.executor),
+        llm=llm if llm is not None else get_chat_model(config.llm),
+        executor=executor(backend, config.executor),
         folder=folder,
         plugins=plugins,
     )
+
+
+def write_results(context: Context, state: RunState) -> None:
+    """``summary.json`` and ``report.html`` of a finished run (written again when a finished run is resumed, so a
+    run killed between its last node and these files still gets them)."""
+    write_summary(context.folder, context.task, context.config, state)
+    write_report(context.folder, context.task, context.config, state)
 
 
 def run_search(
@@ -67,7 +72,10 @@ def run_search(
                 elif mode == "updates" and "__interrupt__" in chunk:
                     question = str(chunk["__interrupt__"][0].value)
             if question is None:
-                return graph.get_state(THREAD).values
+                state = graph.get_state(THREAD).values
+                if "finals" in state:
+                    write_results(context, state)
+                return state
             pending = Command(resume=answer(question) if answer else "")
     finally:
         checkpointer.conn.close()

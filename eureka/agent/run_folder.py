@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eureka.agent.state import Candidate
+
 #: ``(candidate id, repair round)``: which reply of the model
 ReplyKey = tuple[str, int]
 
@@ -142,3 +144,32 @@ def write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def candidate_record(c: Candidate) -> dict[str, Any]:
+    """One candidate as plain data for the summaries."""
+    return {
+        "id": c.id,
+        "iteration": c.iteration,
+        "stage": str(c.stage),
+        "max_fitness": c.fitness,
+        "final_fitness": c.result.final_fitness if c.result else None,
+        "repairs": c.repairs,
+        "tuned_from": c.tuned_from,
+        "errors": [a.error for a in c.attempts if a.error],
+    }
+
+
+def write_iteration(
+    folder: RunFolder, iteration: int, candidates: list[Candidate], best: Candidate | None, reflection: str | None
+) -> None:
+    """``iterations/it<i>.json``: the iteration's candidates, its best and the reflection sent back."""
+    folder.write_json(
+        f"iterations/it{iteration}.json",
+        {
+            "iteration": iteration,
+            "best": best.id if best else None,
+            "candidates": [candidate_record(c) for c in candidates],
+            "reflection": reflection,
+        },
+    )

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, TypedDict
 from pydantic import BaseModel, Field
 
 from eureka.agent.tuning import TuningStudy
+from eureka.envs.task import Task
 from eureka.sandbox.protocol import Result, Status
 
 
@@ -120,6 +121,31 @@ class FinalScore(BaseModel):
     def std(self) -> float:
         """Population standard deviation over seeds."""
         return (sum((v - self.mean) ** 2 for v in self.values) / len(self.values)) ** 0.5
+
+
+#: Human and sparse rewards within this share of the task's success threshold of each other tie: the
+#: human-normalised score would divide by (almost) nothing.
+TIE_SHARE = 0.01
+
+
+def _normalised(values: dict[str, float], task: Task) -> float | None:
+    """(eureka - sparse) / |human - sparse|, or None when human and sparse tie (within TIE_SHARE of the task's
+    success threshold: the score would divide by almost nothing)."""
+    gap = abs(values["human"] - values["sparse"])
+    return None if gap <= TIE_SHARE * task.success_threshold else (values["eureka"] - values["sparse"]) / gap
+
+
+def human_normalised(finals: dict[str, FinalScore], task: Task) -> float | None:
+    """(F_eureka - F_sparse) / |F_human - F_sparse| over the seeds' mean max fitness, as in the paper; None when
+    there is no Eureka reward or when the human and sparse rewards tie (cartpole's sparse reward is its classic
+    reward, so both reach 500)."""
+    return _normalised({k: f.mean for k, f in finals.items()}, task) if "eureka" in finals else None
+
+
+def learning_speed(finals: dict[str, FinalScore], task: Task) -> float | None:
+    """The same normalisation of the mean fitness over training (the area under the fitness curve): where human
+    and sparse reach the same maximum, which reward gets there sooner still shows."""
+    return _normalised({k: f.speed for k, f in finals.items()}, task) if "eureka" in finals else None
 
 
 def merge(left: dict, right: dict) -> dict:

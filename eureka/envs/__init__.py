@@ -1,9 +1,9 @@
-"""Batched torch tasks and the task API."""
+"""Batched torch tasks and the task API (tasks of every plugin, by name: ``eureka.plugins.manager.get_task``)."""
 
-from eureka.envs.base import BatchedEnv, Budget, NonFiniteRewardError, RewardContractError, RewardFn, StateVar
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import NonFiniteRewardError, RewardContractError, RewardFn, StateVar
 from eureka.envs.registry import builtin_tasks
-from eureka.envs.task import Task
-from eureka.plugins.manager import get_task
+from eureka.envs.task import Budget, Task
 
 __all__ = [
     "BatchedEnv",
@@ -14,5 +14,4 @@ __all__ = [
     "StateVar",
     "Task",
     "builtin_tasks",
-    "get_task",
 ]

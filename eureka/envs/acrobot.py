@@ -7,7 +7,8 @@ ends with success once the tip is more than one link length above the pivot, or 
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar, wrap_angle
+from eureka.envs.base import BatchedEnv, wrap_angle
+from eureka.envs.contract import StateVar
 
 GRAVITY = 9.8  # m/s^2
 LINK_LENGTH_1 = 1.0  # m

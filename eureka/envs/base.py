@@ -1,106 +1,26 @@
-"""The task API: a batched torch environment plus everything Eureka needs to know about it.
+"""The batched torch environment a task is built on (``BatchedEnv``: ``num_envs`` copies stepped together in
+torch, on CPU or CUDA), its per-episode fitness telemetry, and helpers for writing one.
 
-A *task* bundles a batched simulator (``BatchedEnv`` subclass: ``num_envs`` copies stepped together in torch, on
-CPU or CUDA) with the things the reward search reads: the goal text, the context source shown to the LLM, the named
-state variables a reward function may ask for, the fitness (ground-truth score), the human reward and the default
-training budget. The sparse reward is the fitness signal itself, given by the env's ``success`` per step.
-
-Reward contract (DESIGN.md): ``compute_reward(<state variables>) -> (total, components)``, ``total`` of shape
-``(num_envs,)`` and each component ``(num_envs,)``. The env inspects the parameter names once and passes the
-matching tensors every step.
+The env reads its reward function's parameter names once (``eureka.envs.contract``) and passes the matching state
+tensors every step; the fitness (ground-truth score) comes from the env's own ``success`` signal, never from the
+reward. What a task adds around an env (goal, context, human reward, budget) is ``eureka.envs.task``.
 """
 
 from __future__ import annotations
 
-import inspect
-import math
-import reprlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
 
-RewardFn = Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]]
-#: Limits on a reward's components dict: names are printed, stored per epoch and sent back to the model.
-MAX_COMPONENTS = 32
-MAX_COMPONENT_NAME = 64
-
-
-class RewardContractError(ValueError):
-    """A reward function breaks the contract (unknown parameter, bad shape, dtype or return type)."""
-
-
-class NonFiniteRewardError(RuntimeError):
-    """A reward function produced NaN or inf during training.
-
-    Attributes:
-        component: name of the first non-finite component, or ``"total"``.
-    """
-
-    def __init__(self, component: str, step: int, what: str = "is not finite (NaN or inf)") -> None:
-        super().__init__(f"reward component {component!r} {what} at env step {step}")
-        self.component = component
-        self.step = step
-
-
-@dataclass(frozen=True)
-class StateVar:
-    """One named state tensor a reward function may take as a parameter.
-
-    Attributes:
-        shape: per-env shape; the tensor passed in is ``(num_envs, *shape)``.
-        doc: meaning and unit, shown to the LLM.
-    """
-
-    shape: tuple[int, ...]
-    doc: str
-
-
-@dataclass(frozen=True)
-class Budget:
-    """PPO training budget and the few hyper-parameters that differ between tasks.
-
-    Attributes:
-        num_envs: parallel environments.
-        epochs: PPO epochs (one rollout of ``horizon`` steps per env, then ``mini_epochs`` updates).
-        horizon: rollout length per env per epoch.
-        minibatch_size: samples per gradient step; must divide ``num_envs * horizon``.
-        mini_epochs: passes over each rollout.
-        learning_rate: initial Adam learning rate (adapted by the KL schedule).
-        gamma: discount.
-        units: hidden layer widths of the actor-critic MLP.
-        entropy_coef: entropy bonus.
-    """
-
-    num_envs: int = 1024
-    epochs: int = 100
-    horizon: int = 16
-    minibatch_size: int = 4096
-    mini_epochs: int = 4
-    learning_rate: float = 3e-4
-    gamma: float = 0.99
-    units: tuple[int, ...] = (64, 64)
-    entropy_coef: float = 0.0
-
-    def resized(self, *, epochs: int | None = None, num_envs: int | None = None) -> Budget:
-        """This budget with other epochs or envs; the minibatch shrinks to keep dividing the rollout.
-
-        Raises:
-            ValueError: ``epochs`` or ``num_envs`` below 1.
-        """
-        if (epochs is not None and epochs < 1) or (num_envs is not None and num_envs < 1):
-            raise ValueError(f"epochs and num_envs must be at least 1, got epochs={epochs}, num_envs={num_envs}")
-        new = replace(
-            self,
-            epochs=self.epochs if epochs is None else epochs,
-            num_envs=self.num_envs if num_envs is None else num_envs,
-        )
-        batch = new.num_envs * new.horizon
-        minibatch = batch if batch <= new.minibatch_size else math.gcd(batch, new.minibatch_size)
-        return replace(new, minibatch_size=minibatch)
-
+from eureka.envs.contract import (
+    NonFiniteRewardError,
+    RewardFn,
+    StateVar,
+    call_reward,
+    reward_parameters,
+)
 
 FitnessKind = Literal["success_rate", "episode_length"]
 
@@ -300,76 +220,3 @@ class BatchedEnv(ABC):
         """``n`` uniform samples in [low, high) from this env's generator, shape ``(n, *shape)``."""
         u = torch.rand((n, *shape), generator=self.generator, device=self.device)
         return low + (high - low) * u
-
-
-def reward_parameters(reward_fn: RewardFn, state_vars: dict[str, StateVar]) -> list[str]:
-    """The state variables a reward function takes, checked against what the task exposes.
-
-    Raises:
-        RewardContractError: a parameter is not a state variable, or uses ``*args``/``**kwargs``.
-    """
-    try:
-        params = inspect.signature(reward_fn).parameters.values()
-    except (TypeError, ValueError) as exc:
-        raise RewardContractError(f"cannot read the reward function's signature: {exc}") from exc
-    variadic = [p.name for p in params if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    return check_parameter_names([p.name for p in params], variadic, state_vars)
-
-
-def check_parameter_names(names: list[str], variadic: list[str], state_vars: dict[str, StateVar]) -> list[str]:
-    """``names`` if every one is a state variable of the task and none is ``*args``/``**kwargs``.
-
-    Raises:
-        RewardContractError: naming the first offending parameter and what is available.
-    """
-    if variadic:
-        raise RewardContractError(
-            f"compute_reward must name its inputs; *args/**kwargs ({variadic[0]!r}) are not allowed"
-        )
-    for name in names:
-        if name not in state_vars:
-            example = ", ".join(list(state_vars)[:2])
-            raise RewardContractError(
-                f"compute_reward parameter {name!r} is not a state variable of this task. Take the state variables "
-                f"themselves as parameters, by name, e.g. `def compute_reward({example}):`; "
-                f"available: {', '.join(sorted(state_vars))}"
-            )
-    return names
-
-
-def call_reward(
-    reward_fn: RewardFn, args: list[str], state: dict[str, torch.Tensor], num_envs: int
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Call the reward function on copies of ``state`` and check the shapes and types of what it returns.
-
-    The reward gets copies: an in-place write (``reward = success; reward += ...``, a plausible slip, or a forged
-    ``success``) must change neither the simulation nor the fitness, which the env computes from its own tensors.
-
-    Raises:
-        RewardContractError: the return value is not ``(tensor (num_envs,), {name: tensor (num_envs,)})``, or a
-            component name is not a short string.
-    """
-    out = reward_fn(**{name: state[name].clone() for name in args})
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise RewardContractError(
-            f"compute_reward must return (total_reward, components_dict); it returned {type(out).__name__}"
-        )
-    total, components = out
-    if not isinstance(components, dict) or not components:
-        raise RewardContractError("the second return value must be a non-empty dict of named reward components")
-    if len(components) > MAX_COMPONENTS:
-        raise RewardContractError(f"at most {MAX_COMPONENTS} reward components, got {len(components)}")
-    for name in components:
-        if not (isinstance(name, str) and 0 < len(name) <= MAX_COMPONENT_NAME and name.isprintable()):
-            raise RewardContractError(
-                f"component names must be printable strings of 1 to {MAX_COMPONENT_NAME} characters, "
-                f"got {reprlib.repr(name)}"
-            )
-    for name, value in (("total reward", total), *components.items()):
-        if not isinstance(value, torch.Tensor):
-            raise RewardContractError(f"{name!r} must be a torch.Tensor, got {type(value).__name__}")
-        if value.shape != (num_envs,):
-            raise RewardContractError(f"{name!r} must have shape ({num_envs},), got {tuple(value.shape)}")
-        if not value.is_floating_point():
-            raise RewardContractError(f"{name!r} must be a floating-point tensor, got {value.dtype}")
-    return total, components

@@ -9,7 +9,8 @@ import math
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import StateVar
 
 GRAVITY = 9.8  # m/s^2
 CART_MASS = 1.0  # kg

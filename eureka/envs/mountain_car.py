@@ -7,7 +7,8 @@ The episode ends with success when the car reaches x >= 0.45, or after 999 steps
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import StateVar
 
 MIN_POSITION = -1.2
 MAX_POSITION = 0.6

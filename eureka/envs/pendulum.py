@@ -8,7 +8,8 @@ with the pendulum upright and nearly still.
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar, wrap_angle
+from eureka.envs.base import BatchedEnv, wrap_angle
+from eureka.envs.contract import StateVar
 
 GRAVITY = 10.0  # m/s^2
 MASS = 1.0  # kg

@@ -8,7 +8,8 @@ slower than 0.25 m/s; leaving the 3 m box or flipping past 90 degrees ends it ea
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar, wrap_angle
+from eureka.envs.base import BatchedEnv, wrap_angle
+from eureka.envs.contract import StateVar
 
 GRAVITY = 9.81  # m/s^2
 MASS = 1.0  # kg

@@ -7,7 +7,8 @@ semi-implicit Euler at 0.02 s. Episodes last 150 steps (3 s); success is ending 
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar, wrap_angle
+from eureka.envs.base import BatchedEnv, wrap_angle
+from eureka.envs.contract import StateVar
 
 LINK_LENGTH = 0.5  # m, both links
 LINK_MASS = 1.0  # kg, point mass at the end of each link

@@ -1,8 +1,7 @@
 """The built-in tasks: one entry each, with its goal, success threshold and default budget."""
 
 from eureka.envs import acrobot, cartpole, mountain_car, pendulum, quadrotor, reacher
-from eureka.envs.base import Budget
-from eureka.envs.task import Task
+from eureka.envs.task import Budget, Task
 
 
 def builtin_tasks() -> dict[str, Task]:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from eureka.envs.base import BatchedEnv, Budget, RewardFn, StateVar
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import RewardContractError, RewardFn, StateVar
+
+#: The largest reward file a task reads (a reward is one function).
+MAX_SOURCE_BYTES = 256 << 10
 
 #: A task module's source is shown to the LLM up to this line; the human reward below it stays hidden.
 CONTEXT_END_MARKER = "# ----- human reward: below this line is never shown to the LLM"
@@ -25,6 +31,50 @@ def compute_reward(success: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch
     """Sparse reward: 1 at every step where the task's success condition holds, else 0."""
     return success, {"success": success}
 '''
+
+
+@dataclass(frozen=True)
+class Budget:
+    """PPO training budget and the few hyper-parameters that differ between tasks.
+
+    Attributes:
+        num_envs: parallel environments.
+        epochs: PPO epochs (one rollout of ``horizon`` steps per env, then ``mini_epochs`` updates).
+        horizon: rollout length per env per epoch.
+        minibatch_size: samples per gradient step; must divide ``num_envs * horizon``.
+        mini_epochs: passes over each rollout.
+        learning_rate: initial Adam learning rate (adapted by the KL schedule).
+        gamma: discount.
+        units: hidden layer widths of the actor-critic MLP.
+        entropy_coef: entropy bonus.
+    """
+
+    num_envs: int = 1024
+    epochs: int = 100
+    horizon: int = 16
+    minibatch_size: int = 4096
+    mini_epochs: int = 4
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    units: tuple[int, ...] = (64, 64)
+    entropy_coef: float = 0.0
+
+    def resized(self, *, epochs: int | None = None, num_envs: int | None = None) -> Budget:
+        """This budget with other epochs or envs; the minibatch shrinks to keep dividing the rollout.
+
+        Raises:
+            ValueError: ``epochs`` or ``num_envs`` below 1.
+        """
+        if (epochs is not None and epochs < 1) or (num_envs is not None and num_envs < 1):
+            raise ValueError(f"epochs and num_envs must be at least 1, got epochs={epochs}, num_envs={num_envs}")
+        new = replace(
+            self,
+            epochs=self.epochs if epochs is None else epochs,
+            num_envs=self.num_envs if num_envs is None else num_envs,
+        )
+        batch = new.num_envs * new.horizon
+        minibatch = batch if batch <= new.minibatch_size else math.gcd(batch, new.minibatch_size)
+        return replace(new, minibatch_size=minibatch)
 
 
 @dataclass(frozen=True)
@@ -97,6 +147,35 @@ class Task:
     def sparse_reward_source(self) -> str:
         """The sparse reward file (fitness signal only)."""
         return SPARSE_REWARD_SOURCE
+
+    def reward_source(self, spec: str) -> tuple[str, str]:
+        """Resolve ``human``, ``sparse`` or a file path to ``(source text, label)``.
+
+        Raises:
+            RewardContractError: the file does not exist or cannot be read.
+        """
+        if spec == "human":
+            return self.human_reward_source, "human"
+        if spec == "sparse":
+            return self.sparse_reward_source, "sparse"
+        path = Path(spec)
+        try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                raise RewardContractError(
+                    f"the reward file {spec!r} is larger than {MAX_SOURCE_BYTES >> 10} KiB; a reward is one function"
+                )
+            source = path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise RewardContractError(
+                f"cannot read the reward file {spec!r} ({exc.strerror or exc}); pass 'human', 'sparse' or a .py file"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise RewardContractError(
+                f"the reward file {spec!r} is not UTF-8 text (byte {exc.start}); pass a Python source file"
+            ) from exc
+        if "\x00" in source:
+            raise RewardContractError(f"the reward file {spec!r} holds NUL bytes: it is not Python source")
+        return source, str(path)
 
     def describe_state(self) -> str:
         """One line per state variable: name, shape, meaning."""

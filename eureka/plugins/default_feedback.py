@@ -7,8 +7,6 @@ read at every iteration, so it can be edited while the run goes on; ``ask`` paus
 
 from pathlib import Path
 
-from langgraph.types import interrupt
-
 from eureka.agent.state import Candidate
 from eureka.config import RunConfig
 from eureka.envs.task import Task
@@ -22,6 +20,9 @@ def eureka_feedback(task: Task, candidate: Candidate, metrics: dict[str, float],
     if not config.feedback:
         return None
     if config.feedback == ASK:
+        # imported here: loading the plugins (as every sandboxed job does, to find its task) must not load langgraph
+        from langgraph.types import interrupt
+
         fitness = "no fitness" if candidate.fitness is None else f"max fitness {candidate.fitness:.3g}"
         question = f"{candidate.id} is the best of iteration {candidate.iteration} ({fitness}). Feedback?"
         text = str(interrupt(question)).strip()

@@ -18,9 +18,8 @@ import pluggy
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from eureka.agent.llm import LLMConfig
     from eureka.agent.state import Candidate
-    from eureka.config import ExecutorConfig, RunConfig
+    from eureka.config import ExecutorConfig, LLMConfig, RunConfig
     from eureka.envs.task import Task
     from eureka.sandbox.backends.base import SandboxBackend
     from eureka.sandbox.executor import Executor

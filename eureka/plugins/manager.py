@@ -20,9 +20,13 @@ import pluggy
 from eureka.plugins import hookspecs
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from eureka.agent.llm import UsageLog
     from eureka.agent.state import Candidate
-    from eureka.config import RunConfig
+    from eureka.config import LLMConfig, RunConfig
     from eureka.envs.task import Task
+    from eureka.sandbox.backends.base import SandboxBackend
     from eureka.sandbox.protocol import Result
 
 ENTRY_POINT_GROUP = "eureka"
@@ -41,6 +45,13 @@ COLLECTIONS = {
     "eureka_sandbox_backends": "sandbox backends",
     "eureka_llm_backends": "llm backends",
     "eureka_executors": "executors",
+}
+#: The kinds ``Plugins.lookup`` finds by name, and the hook that collects each.
+KINDS = {
+    "task": "eureka_tasks",
+    "sandbox backend": "eureka_sandbox_backends",
+    "model provider": "eureka_llm_backends",
+    "executor": "eureka_executors",
 }
 
 
@@ -148,6 +159,21 @@ class Plugins:
     def executors(self) -> dict[str, Callable]:
         return self._collect("eureka_executors")
 
+    def lookup(self, kind: str, name: str) -> Any:
+        """The ``kind`` (a key of ``KINDS``) called ``name``, from any plugin: the one place names are resolved.
+
+        Raises:
+            KeyError: naming the known ones, and any plugin with problems (the name may be one it failed to give).
+        """
+        found = self._collect(KINDS[kind])
+        if name not in found:
+            broken = [f"{i.name} ({'; '.join(i.problems)})" for i in self.info.values() if i.problems]
+            raise KeyError(
+                f"unknown {kind} {name!r}; known {kind}s: {', '.join(sorted(found))}"
+                + (f"; plugins with problems: {', '.join(broken)}" if broken else "")
+            )
+        return found[name]
+
     def plugins(self) -> list[PluginInfo]:
         """Every plugin with what it provides and any problem (every registry is built first)."""
         for hook in COLLECTIONS:
@@ -188,12 +214,36 @@ def get_task(name: str) -> Task:
     Raises:
         KeyError: with the list of known tasks.
     """
-    plugins = get_plugins()
-    tasks = plugins.tasks()
-    if name not in tasks:
-        broken = [f"{i.name} ({'; '.join(i.problems)})" for i in plugins.info.values() if i.problems]
-        raise KeyError(
-            f"unknown task {name!r}; known tasks: {', '.join(sorted(tasks))}"
-            + (f"; plugins with problems: {', '.join(broken)}" if broken else "")
-        )
-    return tasks[name]
+    return get_plugins().lookup("task", name)
+
+
+def get_backend(name: str, unsafe_no_sandbox: bool = False) -> SandboxBackend:
+    """The sandbox backend called ``name``, checked to work here.
+
+    Raises:
+        SandboxUnavailable: unknown name, or the backend cannot isolate code here (the message says what to do).
+    """
+    from eureka.sandbox.backends.base import SandboxUnavailable
+
+    try:
+        factory = get_plugins().lookup("sandbox backend", name)
+    except KeyError as exc:
+        raise SandboxUnavailable(exc.args[0]) from None
+    backend = factory(unsafe_no_sandbox)
+    backend.check_available()
+    return backend
+
+
+def get_chat_model(config: LLMConfig, usage: UsageLog | None = None) -> BaseChatModel:
+    """The chat model of ``config``'s provider, from any plugin.
+
+    Raises:
+        LLMError: an unknown provider, a missing key or base URL, or the local model cannot start.
+    """
+    from eureka.agent.llm import LLMError, chat_model
+
+    try:
+        provider = get_plugins().lookup("model provider", config.provider)
+    except KeyError as exc:
+        raise LLMError(exc.args[0]) from None
+    return chat_model(config, usage, provider)

@@ -25,8 +25,9 @@ from rl_games.common.gym_compat import gym
 from rl_games.common.ivecenv import IVecEnv
 from rl_games.torch_runner import Runner
 
-from eureka.envs.base import BatchedEnv, Budget, NonFiniteRewardError, RewardFn
-from eureka.envs.task import Task
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import NonFiniteRewardError, RewardFn
+from eureka.envs.task import Budget, Task
 from eureka.policies.records import ComponentStats, EpochRecord, TrainResult
 
 ENV_NAME = "eureka"

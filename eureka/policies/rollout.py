@@ -11,7 +11,7 @@ import torch
 
 from eureka.envs.task import Task
 from eureka.policies.ppo import make_agent
-from eureka.rewards import compile_reward
+from eureka.sandbox.rewards import compile_reward
 
 #: rl_games' minibatch must divide horizon x envs; a handful of envs is plenty to act with
 ROLLOUT_ENVS = 8

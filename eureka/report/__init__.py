@@ -1,5 +1,1 @@
-"""What a run leaves behind: its folder, summary and report."""
-
-from eureka.report.run_folder import RunFolder, RunNotFound
-
-__all__ = ["RunFolder", "RunNotFound"]
+"""What a run shows: its summary, figures, HTML report and live view, and the bench table."""

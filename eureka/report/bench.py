@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
+from eureka.agent.run_folder import CONFIG_FILE, SUMMARY_FILE, write_text
 from eureka.config import SearchConfig, TrainingConfig
-from eureka.report.run_folder import CONFIG_FILE, SUMMARY_FILE, write_text
 
 SETTINGS_FILE = "bench.yaml"
 #: Scores are clipped to this range before averaging, as the paper does (one runaway task cannot dominate).

@@ -11,12 +11,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from eureka.agent.run_folder import RunFolder, write_text
 from eureka.agent.state import Candidate, RunState, Stage, best_candidate, ordered_candidates
 from eureka.agent.tuning import TuningStudy, literal
 from eureka.config import RunConfig
 from eureka.envs.task import Task
 from eureka.report import plots
-from eureka.report.run_folder import RunFolder, write_text
 from eureka.report.summary import fmt_number, score_text
 
 FILES = "report_files"

@@ -1,4 +1,4 @@
-"""The run-time half of the reward policy (``eureka.sandbox.policy``): the curated torch and math namespaces reward
+"""The run-time half of the reward policy (``eureka.sandbox.restricted``): the curated torch and math namespaces reward
 code gets, and the guards RestrictedPython's compiled code calls on every attribute access, item or attribute write,
 in-place operation and import.
 """
@@ -16,7 +16,7 @@ from RestrictedPython import safe_builtins
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.PrintCollector import PrintCollector
 
-from eureka.sandbox.policy import (
+from eureka.sandbox.restricted import (
     DENIED_EVERYWHERE,
     FILENAME,
     FUNCTIONAL_FUNCTIONS,

@@ -1,6 +1,7 @@
-"""Reward sources: the built-in ``human`` and ``sparse`` rewards of a task, or a reward file, compiled and checked.
+"""Reward code compiled and checked: a task's ``human`` and ``sparse`` rewards, a reward file, or a candidate.
 
-A reward source is Python text defining ``compute_reward`` (the contract in ``eureka.envs.base``). Loading it
+A reward source is Python text defining ``compute_reward`` (the contract in ``eureka.envs.contract``; a task
+resolves ``human``, ``sparse`` or a file to its text with ``Task.reward_source``). Loading it
 checks, in order: it compiles under the sandbox's RestrictedPython policy, it defines ``compute_reward``, every
 parameter is a state variable of the task, and a dry run on a few real env steps returns finite tensors of the
 right shapes. Contract failures are ``RewardContractError``s whose message names the problem in one paragraph.
@@ -9,50 +10,18 @@ right shapes. Contract failures are ``RewardContractError``s whose message names
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from types import CodeType
 
 import torch
 
-from eureka.envs.base import RewardContractError, RewardFn, check_parameter_names, reward_parameters
+from eureka.envs.contract import RewardContractError, RewardFn, check_parameter_names, reward_parameters
 from eureka.envs.task import Task
 from eureka.sandbox.guards import restricted_globals
-from eureka.sandbox.policy import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
+from eureka.sandbox.restricted import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
 
 ENTRY_POINT = "compute_reward"
 DRY_RUN_ENVS = 16
 DRY_RUN_STEPS = 8
-MAX_SOURCE_BYTES = 256 << 10
-
-
-def reward_source(task: Task, spec: str) -> tuple[str, str]:
-    """Resolve ``human``, ``sparse`` or a file path to ``(source text, label)``.
-
-    Raises:
-        RewardContractError: the file does not exist or cannot be read.
-    """
-    if spec == "human":
-        return task.human_reward_source, "human"
-    if spec == "sparse":
-        return task.sparse_reward_source, "sparse"
-    path = Path(spec)
-    try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            raise RewardContractError(
-                f"the reward file {spec!r} is larger than {MAX_SOURCE_BYTES >> 10} KiB; a reward is one function"
-            )
-        source = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise RewardContractError(
-            f"cannot read the reward file {spec!r} ({exc.strerror or exc}); pass 'human', 'sparse' or a .py file"
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise RewardContractError(
-            f"the reward file {spec!r} is not UTF-8 text (byte {exc.start}); pass a Python source file"
-        ) from exc
-    if "\x00" in source:
-        raise RewardContractError(f"the reward file {spec!r} holds NUL bytes: it is not Python source")
-    return source, str(path)
 
 
 def _bytecode(source: str, filename: str) -> CodeType:
@@ -120,7 +89,7 @@ def load_reward(task: Task, spec: str, device: str = "cpu") -> tuple[RewardFn, s
 
     For trusted code (the built-in rewards, tests, benchmarks); candidates run in ``eureka.sandbox``.
     """
-    source, label = reward_source(task, spec)
+    source, label = task.reward_source(spec)
     fn = compile_reward(source, task, filename=label)
     try:
         dry_run(fn, task, device)

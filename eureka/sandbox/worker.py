@@ -17,7 +17,6 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eureka.sandbox.policy import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
 from eureka.sandbox.protocol import (
     JOB_FILE,
     MAX_ERROR_CHARS,
@@ -31,6 +30,7 @@ from eureka.sandbox.protocol import (
     Status,
     write_model,
 )
+from eureka.sandbox.restricted import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
 from eureka.sandbox.untrusted import clean_text
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def _is_memory_error(exc: BaseException) -> bool:
 
 def classify(exc: BaseException) -> Status:
     """The status a candidate's exception ends its job with."""
-    from eureka.envs.base import NonFiniteRewardError, RewardContractError
+    from eureka.envs.contract import NonFiniteRewardError, RewardContractError
 
     if isinstance(exc, RewardContractError | PolicyViolation):
         return Status.INVALID
@@ -144,8 +144,8 @@ def result_from_training(job: Job, trained: TrainResult, wall_time: float) -> Re
 
 def run_job(job_dir: Path) -> Result:
     """Check and train the job in ``job_dir``; return its Result (also what ``main`` writes)."""
-    from eureka.envs import get_task
-    from eureka.rewards import compile_reward, dry_run
+    from eureka.plugins.manager import get_task
+    from eureka.sandbox.rewards import compile_reward, dry_run
 
     start = time.perf_counter()
     job = Job.model_validate_json((job_dir / JOB_FILE).read_text())

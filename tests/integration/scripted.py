@@ -8,8 +8,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
 from eureka.agent.run import make_context, run_search
+from eureka.agent.run_folder import RunFolder
 from eureka.config import RunConfig
-from eureka.report.run_folder import RunFolder
 
 GOOD = """Here is a reward:
 ```python

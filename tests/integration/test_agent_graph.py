@@ -158,6 +158,8 @@ def test_the_best_rewards_numbers_are_tuned_by_real_trainings_and_the_tuned_rewa
         ("--init-reward", "missing.py", "cannot read the reward file"),
         ("--tune-trials", "-1", "tune_trials"),
         ("--tune-trials", "100000", "tune_trials"),
+        ("search.sample=8", None, "unknown config key 'search.sample'; did you mean 'search.samples'?"),
+        ("search.samples=0", None, "search.samples: Input should be greater than or equal to 1"),
     ],
 )
 def test_bad_run_settings_fail_before_anything_runs(tmp_path, option, value, message):
@@ -166,7 +168,8 @@ def test_bad_run_settings_fail_before_anything_runs(tmp_path, option, value, mes
     from eureka.cli import app
 
     value = str(tmp_path / value) if option == "--init-reward" else value
-    result = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path), option, value])
+    args = [option] if value is None else [option, value]  # a KEY=VALUE override stands alone
+    result = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path), *args])
     assert result.exit_code == 2
     assert message in result.output
     assert not any(tmp_path.iterdir())

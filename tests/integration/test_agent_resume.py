@@ -13,9 +13,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from scripted import GOOD
 
 from eureka.agent.run import make_context, run_search
+from eureka.agent.run_folder import RunFolder
 from eureka.agent.state import Stage
 from eureka.config import RunConfig
-from eureka.report.run_folder import RunFolder
 
 KILL_AFTER_S = 300
 
@@ -26,7 +26,7 @@ RUN_SCRIPT = textwrap.dedent(
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
     from eureka.agent.run import make_context, run_search
     from eureka.config import RunConfig
-    from eureka.report.run_folder import RunFolder
+    from eureka.agent.run_folder import RunFolder
 
     folder = RunFolder(Path(sys.argv[1]))
     model = FakeListChatModel(responses=[sys.argv[2]] * 3)

@@ -8,11 +8,12 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from eureka.agent.grammar import reward_grammar
-from eureka.agent.llm import LLMConfig, LLMError, UsageLog, ask_each, chat_model, explain, sample
+from eureka.agent.llm import LLMError, UsageLog, ask_each, chat_model, explain, sample
 from eureka.agent.local_llm import MODEL_SHA256, LocalModelError, assemble_model, server_process, start_server
 from eureka.agent.messages import extract_python, task_messages
-from eureka.envs import get_task
-from eureka.rewards import compile_reward
+from eureka.config import LLMConfig
+from eureka.plugins.manager import get_task
+from eureka.sandbox.rewards import compile_reward
 
 pytestmark = pytest.mark.slow
 

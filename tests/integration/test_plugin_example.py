@@ -29,7 +29,7 @@ SCRIPTED_RUN = textwrap.dedent(
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
     from eureka.agent.run import make_context, run_search
     from eureka.config import RunConfig
-    from eureka.report.run_folder import RunFolder
+    from eureka.agent.run_folder import RunFolder
 
     config = RunConfig.load(None, {"task": "slider", "search.samples": 1, "search.iterations": 1,
                                    "search.tune_trials": 0,

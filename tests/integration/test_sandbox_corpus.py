@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from eureka.envs import get_task
+from eureka.plugins.manager import get_task
 from eureka.sandbox.backends import DockerBackend, ProcessBackend
 from eureka.sandbox.protocol import Job, Status
 

@@ -8,7 +8,7 @@ import pytest
 
 from eureka.envs import builtin_tasks
 from eureka.policies import train
-from eureka.rewards import compile_reward
+from eureka.sandbox.rewards import compile_reward
 
 TASKS = builtin_tasks()
 THREADS = len(os.sched_getaffinity(0))

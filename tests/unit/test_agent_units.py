@@ -6,11 +6,11 @@ import pytest
 
 from eureka.agent import nodes
 from eureka.agent.graph import THREAD, build_graph, open_checkpointer
-from eureka.agent.state import Attempt, Candidate, FinalScore, Stage, add_values
-from eureka.envs import RewardContractError, get_task
-from eureka.report.summary import human_normalised
-from eureka.rewards import static_check
+from eureka.agent.state import Attempt, Candidate, FinalScore, Stage, add_values, human_normalised
+from eureka.envs import RewardContractError
+from eureka.plugins.manager import get_task
 from eureka.sandbox.protocol import ComponentSummary, Result, Status
+from eureka.sandbox.rewards import static_check
 
 CARTPOLE = get_task("cartpole")
 

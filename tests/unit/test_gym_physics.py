@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from eureka.envs import get_task
+from eureka.plugins.manager import get_task
 
 N = 64
 STEPS = 20

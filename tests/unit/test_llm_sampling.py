@@ -9,8 +9,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from eureka.agent.llm import LLMConfig, ask_each, sample
-from eureka.report.run_folder import RunFolder
+from eureka.agent.llm import ask_each, sample
+from eureka.agent.run_folder import RunFolder
+from eureka.config import LLMConfig
 
 CONVERSATION = [HumanMessage("write a reward")]
 

@@ -3,8 +3,8 @@
 import pytest
 
 from eureka.agent.messages import extract_python, task_messages
-from eureka.envs import get_task
-from eureka.rewards import static_check
+from eureka.plugins.manager import get_task
+from eureka.sandbox.rewards import static_check
 
 REWARD = "def compute_reward(pole_angle):\n    return pole_angle, {'a': pole_angle}\n"
 
@@ -62,7 +62,8 @@ def test_repair_hints_for_the_errors_small_models_repeat():
 
 
 ENV_COPY = """import torch
-from eureka.envs.base import BatchedEnv, StateVar
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import StateVar
 
 MAX_POSITION = 2.4  # m
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from eureka.agent.llm import LLMConfig, LLMError, chat_model
+from eureka.agent.llm import LLMError, chat_model
+from eureka.config import LLMConfig
 from eureka.plugins import hookspecs
-from eureka.plugins.manager import Plugins
+from eureka.plugins.manager import Plugins, get_backend, get_chat_model, get_plugins, get_task
+from eureka.sandbox.backends import SandboxUnavailable
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 PLUGIN_SOURCE = """
@@ -97,12 +99,16 @@ def test_metrics_and_feedback_reach_the_reflection_built_ins_first(entry_points)
 
 
 def test_unknown_names_list_what_is_known():
-    with pytest.raises(LLMError, match="unknown model provider 'nope'; known: compatible, local, openai"):
+    with pytest.raises(LLMError, match="unknown model provider 'nope'; known model providers: compatible, local"):
+        get_chat_model(LLMConfig(provider="nope"))
+    with pytest.raises(LLMError, match="unknown model provider 'nope'; built in: compatible, local, openai"):
         chat_model(LLMConfig(provider="nope"))
-    from eureka.envs import get_task
-
     with pytest.raises(KeyError, match="unknown task 'nope'; known tasks: acrobot, cartpole"):
         get_task("nope")
+    with pytest.raises(KeyError, match="unknown executor 'nope'; known executors: local"):
+        get_plugins().lookup("executor", "nope")
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox backend 'nope'; known sandbox backends: docker"):
+        get_backend("nope")
 
 
 def test_eureka_plugins_lists_the_built_ins():

@@ -1,7 +1,7 @@
 """Reward reflection text from a training result."""
 
 from eureka.agent.reflection import diagnostics, reflection, sample, statistics_text
-from eureka.envs import get_task
+from eureka.plugins.manager import get_task
 from eureka.sandbox.protocol import ComponentSummary, Result, Status
 
 TASK = get_task("cartpole")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from eureka.sandbox.guards import compile_candidate
-from eureka.sandbox.policy import PolicyViolation
+from eureka.sandbox.restricted import PolicyViolation
 
 TYPICAL = '''
 import torch

@@ -2,8 +2,9 @@
 
 import pytest
 
-from eureka.envs import RewardContractError, get_task
-from eureka.rewards import load_reward
+from eureka.envs import RewardContractError
+from eureka.plugins.manager import get_task
+from eureka.sandbox.rewards import load_reward
 
 CARTPOLE = get_task("cartpole")
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from eureka.agent.rewrites import RULES, rewrite
-from eureka.envs import get_task
-from eureka.envs.base import call_reward
-from eureka.rewards import compile_reward, static_check
+from eureka.envs.contract import call_reward
+from eureka.plugins.manager import get_task
+from eureka.sandbox.rewards import compile_reward, static_check
 
 CARTPOLE = get_task("cartpole")
 

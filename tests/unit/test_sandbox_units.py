@@ -47,8 +47,8 @@ def test_candidate_error_keeps_only_candidate_frames():
 
 
 def test_classify():
-    from eureka.envs.base import NonFiniteRewardError, RewardContractError
-    from eureka.sandbox.policy import PolicyViolation
+    from eureka.envs.contract import NonFiniteRewardError, RewardContractError
+    from eureka.sandbox.restricted import PolicyViolation
 
     assert classify(RewardContractError("x")) is Status.INVALID
     assert classify(PolicyViolation("x")) is Status.INVALID

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from eureka.envs import builtin_tasks
-from eureka.envs.base import reward_parameters
+from eureka.envs.contract import reward_parameters
 from eureka.envs.task import CONTEXT_END_MARKER
-from eureka.rewards import compile_reward, dry_run
+from eureka.sandbox.rewards import compile_reward, dry_run
 
 TASKS = builtin_tasks()
 N = 32

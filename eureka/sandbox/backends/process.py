@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import eureka
@@ -33,13 +34,10 @@ ETC_ALLOWED = (
 UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
-def _python_roots() -> list[str]:
+def _python_roots(import_roots: Sequence[str] = ()) -> list[str]:
     """Folders the worker's Python needs to read: the installation, the venv, import paths, this package, and
-    the code of entry-point plugins (an editable install's is anywhere on the disk)."""
-    from eureka.plugins.manager import get_plugins
-
-    roots = {sys.base_prefix, sys.prefix, str(Path(eureka.__file__).resolve().parent)}
-    roots.update(get_plugins().import_roots())
+    ``import_roots`` (the code of entry-point plugins: an editable install's is anywhere on the disk)."""
+    roots = {sys.base_prefix, sys.prefix, str(Path(eureka.__file__).resolve().parent), *import_roots}
     roots.update(p for p in sys.path if p and os.path.isdir(p))
     roots.add(str(Path(sys.executable).resolve().parent))
     # Drop folders inside others (bwrap would mount them twice) and the ones /usr already covers.
@@ -70,13 +68,13 @@ def _gpu_mounts(device: str) -> list[str]:
     return args
 
 
-def bwrap_command(job: Job, job_dir: Path) -> list[str]:
-    """The full bubblewrap command line that runs the worker on ``job_dir``."""
+def bwrap_command(job: Job, job_dir: Path, import_roots: Sequence[str] = ()) -> list[str]:
+    """The full bubblewrap command line that runs the worker on ``job_dir``, with ``import_roots`` readable."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += _system_mounts()
     # Later mounts cover earlier ones: the empty /tmp first, so that a venv or job folder under /tmp stays visible.
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    for root in _python_roots():
+    for root in _python_roots(import_roots):
         args += ["--ro-bind", root, root]
     args += _gpu_mounts(job.device)
     if job.init_checkpoint:
@@ -120,12 +118,15 @@ class ProcessBackend(SandboxBackend):
     Args:
         unsafe_no_sandbox: run the worker without bubblewrap (rlimits and seccomp still apply). Only for machines
             where bwrap cannot start and the user accepts running untrusted code.
+        import_roots: folders of plugin code the worker must read besides the Python installation and eureka
+            (the plugins layer passes its entry points' folders).
     """
 
     name = "process"
 
-    def __init__(self, unsafe_no_sandbox: bool = False) -> None:
+    def __init__(self, unsafe_no_sandbox: bool = False, import_roots: Sequence[str] = ()) -> None:
         self.unsafe_no_sandbox = unsafe_no_sandbox
+        self.import_roots = tuple(import_roots)
 
     def check_available(self) -> None:
         problem = None if self.unsafe_no_sandbox else _bwrap_problem()
@@ -139,7 +140,7 @@ class ProcessBackend(SandboxBackend):
         """The command that runs the worker, sandboxed unless unsafe mode was asked for."""
         if self.unsafe_no_sandbox:
             return [sys.executable, "-m", "eureka.sandbox.worker", str(job_dir)]
-        return bwrap_command(job, job_dir)
+        return bwrap_command(job, job_dir, self.import_roots)
 
     def run(self, job: Job, job_dir: Path) -> Result:
         self.check_available()

@@ -2,8 +2,7 @@
 
 from eureka.agent.state import Candidate
 from eureka.config import RunConfig
-from eureka.envs.base import Budget
-from eureka.envs.task import Task
+from eureka.envs.task import Budget, Task
 from eureka.plugins import hookimpl
 from eureka.sandbox.protocol import Result
 from eureka_plugin_example import slider

@@ -7,7 +7,8 @@ success is ending within 10 cm of the target and slower than 0.2 m/s.
 
 import torch
 
-from eureka.envs.base import BatchedEnv, StateVar
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import StateVar
 
 MASS = 1.0  # kg
 FRICTION = 0.5  # N s/m, viscous

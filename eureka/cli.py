@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -188,6 +190,7 @@ def run(
     llm_provider: Annotated[str | None, _option("llm.provider")] = None,
     llm_model: Annotated[str | None, _option("llm.model")] = None,
     llm_base_url: Annotated[str | None, _option("llm.base_url")] = None,
+    llm_api_key_env: Annotated[str | None, _option("llm.api_key_env")] = None,
     sandbox: Annotated[str | None, _option("sandbox.backend")] = None,
     workers: Annotated[int | None, _option("executor.workers")] = None,
     device: Annotated[list[str] | None, _option("executor.devices")] = None,
@@ -235,6 +238,7 @@ def run(
                         llm__provider=llm_provider,
                         llm__model=llm_model,
                         llm__base_url=llm_base_url,
+                        llm__api_key_env=llm_api_key_env,
                         sandbox__backend=sandbox,
                         sandbox__unsafe_no_sandbox=unsafe_no_sandbox or None,
                         executor__workers=workers,
@@ -264,22 +268,31 @@ def run(
 
 
 def _live_search(context: Context, resume: bool, resume_hint: str) -> RunState:
-    """Run (or resume) the search with a live table; a model failure ends the command with how to continue."""
+    """Run (or resume) the search with a live table, or without a terminal (nohup, a batch scheduler) with the
+    run log's timestamped lines on stdout; a model failure ends the command with how to continue."""
     from eureka.agent.llm import LLMError
-    from eureka.agent.run import run_search
+    from eureka.agent.run import LOGGER, run_search
     from eureka.report.live import LiveView
 
     settings, folder = context.config, context.folder
     console.print(f"run {folder.id}: {folder.root}")
-    view = LiveView(f"{settings.task}: {settings.search.iterations} iterations x {settings.search.samples} samples")
-
-    def ask(question: str) -> str:
-        live.stop()
-        text = typer.prompt(question, default="", show_default=False)
-        live.start()
-        return text
-
     try:
+        if not console.is_terminal:
+            plain = logging.StreamHandler(sys.stdout)
+            plain.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+            LOGGER.addHandler(plain)
+            try:
+                return run_search(context, resume=resume, answer=lambda q: typer.prompt(q, default=""))
+            finally:
+                LOGGER.removeHandler(plain)
+        view = LiveView(f"{settings.task}: {settings.search.iterations} iterations x {settings.search.samples} samples")
+
+        def ask(question: str) -> str:
+            live.stop()
+            text = typer.prompt(question, default="", show_default=False)
+            live.start()
+            return text
+
         with Live(view.render(), console=console, refresh_per_second=4) as live:
 
             def on_event(event: Event) -> None:
@@ -441,16 +454,18 @@ def llm_stop() -> None:
 
 @llm_app.command("ping")
 def llm_ping(
-    provider: Annotated[str, typer.Option(help="local, openai or compatible.")] = "local",
+    provider: Annotated[str | None, _option("llm.provider")] = None,
     base_url: Annotated[str | None, typer.Option(help="API root for provider 'compatible'.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    api_key_env: Annotated[str | None, _option("llm.api_key_env")] = None,
 ) -> None:
     """Send one short request to a model and report the reply, its tokens and its time (or why it failed)."""
     from eureka.agent.llm import LLMError, UsageLog, explain
     from eureka.config import LLMConfig
 
     try:
-        config = LLMConfig(provider=provider, base_url=base_url, model=model, max_tokens=32, max_retries=1)
+        given = {"provider": provider, "base_url": base_url, "model": model, "api_key_env": api_key_env}
+        config = LLMConfig(**{k: v for k, v in given.items() if v is not None}, max_tokens=32, max_retries=1)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     usage = UsageLog()

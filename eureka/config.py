@@ -73,11 +73,17 @@ class LLMConfig(Settings):
     """Which model writes the rewards, and how it is called."""
 
     provider: str = Field(
-        "local", description="local (embedded, offline), openai, compatible (base_url), or a plugin's provider"
+        "local",
+        description="local (embedded, offline), openai, azure, anthropic, compatible (base_url), or a plugin's "
+        "provider",
     )
     model: str | None = Field(None, description="model name; the provider's default when empty")
     base_url: str | None = Field(None, description="API root of an OpenAI-compatible server, e.g. http://host:8000/v1")
-    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
+    api_key_env: str | None = Field(
+        None,
+        description="environment variable holding the API key; empty: the provider's own (openai: OPENAI_API_KEY, "
+        "azure: AZURE_OPENAI_API_KEY, anthropic: ANTHROPIC_API_KEY; compatible: no key is sent)",
+    )
     temperature: float = Field(1.0, description="sampling temperature; the paper samples at 1.0")
     max_tokens: int = Field(1024, description="most tokens per reply")
     timeout_s: float = Field(300.0, description="seconds per request before it is retried")

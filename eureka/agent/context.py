@@ -14,6 +14,9 @@ from eureka.envs.task import Task
 from eureka.sandbox.executor import Executor
 from eureka.sandbox.protocol import Result
 
+#: Characters of an event's detail (an error, a note) that a log line keeps.
+DETAIL_CHARS = 300
+
 
 class Hooks(Protocol):
     """The run hooks the nodes call (``eureka.plugins.manager.Plugins`` answers them from every plugin)."""
@@ -51,3 +54,13 @@ class Event:
     detail: str = ""
     epoch: int | None = None
     fitness: float | None = None
+
+    def text(self) -> str:
+        """The event as one plain line, for logs (``it1-c0 trained fitness 500: ...``)."""
+        parts = [self.subject, str(self.stage)]
+        if self.epoch is not None:
+            parts.append(f"epoch {self.epoch}")
+        if self.fitness is not None:
+            parts.append(f"fitness {self.fitness:.4g}")
+        detail = " ".join(self.detail.split())
+        return " ".join(parts) + (f": {detail[:DETAIL_CHARS]}" if detail else "")

@@ -139,7 +139,7 @@ def sample(
     """
     texts, usage = [], Counter()
     most = config.max_n or (config.slots if config.provider == "local" else k)
-    while config.supports_n and k - len(texts) > 1:
+    while _supports_n(config) and k - len(texts) > 1:
         n = min(most, k - len(texts))
         result = _explained(lambda n=n: model.generate([conversation], n=n, **_body(config, grammar)), config)
         generations = result.generations[0][:n]
@@ -192,19 +192,72 @@ def local_model(config: LLMConfig) -> BaseChatModel:
     return _chat_openai(config, server.base_url, config.model or MODEL_NAME, "local")
 
 
+#: Hosted providers reached through their OpenAI-compatible endpoints: (key variable, base URL, `n` supported).
+#: Azure's URL is the resource's own, so it must be given; Anthropic's compatibility layer takes one sample per
+#: request, so its k samples go out as k concurrent requests.
+PRESETS: dict[str, tuple[str, str | None, bool]] = {
+    "openai": ("OPENAI_API_KEY", None, True),
+    "azure": ("AZURE_OPENAI_API_KEY", None, True),
+    "anthropic": ("ANTHROPIC_API_KEY", "https://api.anthropic.com/v1/", False),
+}
+
+
+def _supports_n(config: LLMConfig) -> bool:
+    """Whether one request may ask for several samples: the config's say, unless the provider cannot."""
+    return config.supports_n and PRESETS.get(config.provider, ("", None, True))[2]
+
+
+def _key_name(config: LLMConfig) -> str | None:
+    """The environment variable the key comes from, if any."""
+    return config.api_key_env or (PRESETS[config.provider][0] if config.provider in PRESETS else None)
+
+
+def _api_key(config: LLMConfig) -> str:
+    """The key from ``config.api_key_env`` or the provider's own variable.
+
+    Raises:
+        LLMError: the variable is not set.
+    """
+    name = config.api_key_env or PRESETS[config.provider][0]
+    key = os.environ.get(name)
+    if not key:
+        raise LLMError(f"provider {config.provider!r} needs an API key in ${name}; it is not set")
+    return key
+
+
 def openai_model(config: LLMConfig) -> BaseChatModel:
-    """OpenAI's API (or ``base_url``), with the key from ``config.api_key_env``."""
-    api_key = os.environ.get(config.api_key_env)
-    if not api_key:
-        raise LLMError(f"provider 'openai' needs an API key in ${config.api_key_env}; it is not set")
-    return _chat_openai(config, config.base_url, config.model or DEFAULT_OPENAI_MODEL, api_key)
+    """OpenAI's API (or ``base_url``), with the key from ``$OPENAI_API_KEY`` or ``config.api_key_env``."""
+    return _chat_openai(config, config.base_url, config.model or DEFAULT_OPENAI_MODEL, _api_key(config))
+
+
+def azure_model(config: LLMConfig) -> BaseChatModel:
+    """Azure OpenAI's v1 API: ``base_url`` is ``https://<resource>.openai.azure.com/openai/v1/``, ``model`` the
+    deployment's name, the key from ``$AZURE_OPENAI_API_KEY`` or ``config.api_key_env``."""
+    if not config.base_url or not config.model:
+        raise LLMError(
+            "provider 'azure' needs base_url (https://<resource>.openai.azure.com/openai/v1/) and model (the "
+            "deployment's name)"
+        )
+    return _chat_openai(config, config.base_url, config.model, _api_key(config))
+
+
+def anthropic_model(config: LLMConfig) -> BaseChatModel:
+    """Anthropic's OpenAI-compatible endpoint, with the key from ``$ANTHROPIC_API_KEY`` or ``config.api_key_env``.
+    It takes one sample per request: the k samples go out as concurrent requests (``supports_n`` is ignored)."""
+    if not config.model:
+        raise LLMError("provider 'anthropic' needs a model name (llm.model), e.g. claude-sonnet-4-5")
+    return _chat_openai(config, config.base_url or PRESETS["anthropic"][1], config.model, _api_key(config))
 
 
 def compatible_model(config: LLMConfig) -> BaseChatModel:
-    """Any OpenAI-compatible server: vLLM, Ollama, llama.cpp, LM Studio."""
+    """Any OpenAI-compatible server: vLLM, Ollama, llama.cpp, LM Studio. It gets no key unless
+    ``config.api_key_env`` names one (a key for one service is never sent to another)."""
     if not config.base_url or not config.model:
         raise LLMError("provider 'compatible' needs both base_url (e.g. http://localhost:8000/v1) and model")
-    return _chat_openai(config, config.base_url, config.model, os.environ.get(config.api_key_env) or "none")
+    key = os.environ.get(config.api_key_env) if config.api_key_env else None
+    if config.api_key_env and not key:
+        raise LLMError(f"llm.api_key_env names ${config.api_key_env}, which is not set")
+    return _chat_openai(config, config.base_url, config.model, key or "none")
 
 
 def _chat_openai(config: LLMConfig, base_url: str | None, model: str, api_key: str) -> BaseChatModel:
@@ -228,6 +281,8 @@ def _chat_openai(config: LLMConfig, base_url: str | None, model: str, api_key: s
 PROVIDERS: dict[str, Callable[[LLMConfig], BaseChatModel]] = {
     "local": local_model,
     "openai": openai_model,
+    "azure": azure_model,
+    "anthropic": anthropic_model,
     "compatible": compatible_model,
 }
 
@@ -238,7 +293,8 @@ def explain(exc: Exception, config: LLMConfig) -> LLMError:
 
     where = config.base_url or ("the embedded model" if config.provider == "local" else "api.openai.com")
     if isinstance(exc, openai.AuthenticationError):
-        return LLMError(f"{where} refused the API key in ${config.api_key_env} (401): set a valid key")
+        name = _key_name(config)
+        return LLMError(f"{where} refused the API key{f' in ${name}' if name else ''} (401): set a valid key")
     if isinstance(exc, openai.NotFoundError):
         return LLMError(f"{where} has no model {config.model!r} (404): check --llm-model / the server's model list")
     if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):

@@ -326,6 +326,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     notes = [*_rules_note(candidates), *([study.text()] if study else [])]
     text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *notes])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
+    get_stream_writer()(Event(f"it{iteration}", "reflected", f"best {best.id} of {len(trained)} trained", best.fitness))
     return {
         "iteration": iteration + 1,
         "retried": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from langchain_core.language_models import BaseChatModel
@@ -15,6 +16,12 @@ from eureka.config import RunConfig
 from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
 from eureka.report.html import write_report
 from eureka.report.summary import write_summary
+
+#: The run's progress lines: always to ``run.log`` in the run folder; the CLI adds the console when it has no
+#: terminal for the live table (nohup, a batch scheduler).
+LOGGER = logging.getLogger("eureka.run")
+#: A training job's progress goes to the log every this many epochs (its progress.jsonl has every epoch).
+LOG_EVERY_EPOCHS = 10
 
 
 def make_context(config: RunConfig, folder: RunFolder, llm: BaseChatModel | None = None) -> Context:
@@ -61,21 +68,39 @@ def run_search(
             with no text.
     """
     checkpointer = open_checkpointer(context.folder.state_db)
+    log = logging.FileHandler(context.folder.log, encoding="utf-8")
+    log.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    LOGGER.addHandler(log)
+    LOGGER.setLevel(logging.INFO)
     try:
+        config = context.config
+        LOGGER.info(
+            f"{'resumed' if resume else 'started'} {context.folder.id}: {config.task}, "
+            f"{config.search.iterations} iterations x {config.search.samples} samples, model {config.llm.provider}"
+        )
         graph = build_graph(checkpointer)
         pending: dict | Command | None = None if resume else {"candidates": {}}
         while True:
             question = None
             for mode, chunk in graph.stream(pending, THREAD, context=context, stream_mode=["custom", "updates"]):
-                if mode == "custom" and on_event is not None:
-                    on_event(chunk)
+                if mode == "custom":
+                    if chunk.stage != "training" or (chunk.epoch or 0) % LOG_EVERY_EPOCHS == 0:
+                        LOGGER.info(chunk.text())
+                    if on_event is not None:
+                        on_event(chunk)
                 elif mode == "updates" and "__interrupt__" in chunk:
                     question = str(chunk["__interrupt__"][0].value)
             if question is None:
                 state = graph.get_state(THREAD).values
                 if "finals" in state:
                     write_results(context, state)
+                    LOGGER.info(
+                        f"finished: human-normalised score {state.get('score')}, report {context.folder.report}"
+                    )
                 return state
+            LOGGER.info(f"waiting for feedback: {question}")
             pending = Command(resume=answer(question) if answer else "")
     finally:
+        LOGGER.removeHandler(log)
+        log.close()
         checkpointer.conn.close()

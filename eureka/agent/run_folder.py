@@ -9,6 +9,7 @@ Layout::
     candidates/<id>/reward-r<N>.py its code
     candidates/<id>/job-r<N>/      its sandbox job folder (job.json, result.json, progress.jsonl, train/)
     iterations/it<i>.json          each iteration's candidates, best and reflection
+    run.log                        timestamped progress lines, appended by every start and resume
     final/<label>-s<seed>/         the final re-training jobs
     best_reward.py, summary.json, report.html (with report_files/)
 """
@@ -31,6 +32,7 @@ CONFIG_FILE = "config.yaml"
 STATE_DB = "state.sqlite"
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
+RUN_LOG = "run.log"
 BEST_REWARD_FILE = "best_reward.py"
 
 
@@ -93,6 +95,10 @@ class RunFolder:
     @property
     def report(self) -> Path:
         return self.root / REPORT_FILE
+
+    @property
+    def log(self) -> Path:
+        return self.root / RUN_LOG
 
     @property
     def best_reward(self) -> Path:

@@ -9,6 +9,7 @@ reward in its context nearly every sample trains."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -40,3 +41,6 @@ def test_eureka_run_with_the_embedded_model_finds_and_measures_a_reward(tmp_path
         assert study["note"] or [t["number"] for t in study["trials"]] == [1, 2], study
     assert summary["final"]["eureka"]["max_fitness"][0] > 0
     assert "report:" in result.output and (run_dir / "report.html").exists()
+    # no terminal here: the run log's timestamped lines went to stdout instead of the live table
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ it1 reflected", result.output, re.M), result.output
+    assert (run_dir / "run.log").read_text().count(" reflected ") == 2

@@ -90,3 +90,7 @@ def test_a_run_killed_during_training_resumes_without_retraining(tmp_path):
     # resuming a finished run changes nothing and trains nothing
     again = run_search(make_context(RunConfig.load(folder.config), folder, llm=NoModel(responses=[])), resume=True)
     assert again["finals"] == state["finals"]
+    # run.log: the killed run's lines stay, each resume appends its own
+    log = folder.log.read_text().splitlines()
+    assert " started " in log[0] and sum(" resumed " in line for line in log) == 2
+    assert any("it1-c0 trained fitness" in line for line in log) and "finished: score" in log[-1]

@@ -120,3 +120,11 @@ def test_replies_land_one_by_one_and_a_resumed_run_asks_only_for_the_missing(tmp
     assert asked == [[("c0", 0), ("c1", 0)], [("c2", 0)]]
     assert first[("c1", 0)] == again[("c1", 0)] == "reply to c1" and again[("c2", 0)] == "reply to c2"
     assert (folder.candidate_dir("c2") / "reply-r0.md").read_text() == "reply to c2"
+
+
+def test_a_provider_without_n_gets_one_request_per_sample_whatever_the_config_says():
+    """Anthropic's compatibility layer takes one sample per request: k requests even with supports_n left on."""
+    model = WithN()
+    model.requests = []
+    texts, usage = sample(model, CONVERSATION, 3, LLMConfig(provider="anthropic", model="m"))
+    assert len(texts) == 3 and len(model.requests) == 3 and all("n" not in r for r in model.requests)

@@ -42,7 +42,7 @@ def test_builtins_come_through_the_hooks():
     plugins = Plugins(entry_points=False)
     assert set(plugins.tasks()) == {"cartpole", "pendulum", "acrobot", "mountain_car", "quadrotor", "reacher"}
     assert set(plugins.sandbox_backends()) == {"process", "docker"}
-    assert set(plugins.llm_backends()) == {"local", "openai", "compatible"}
+    assert set(plugins.llm_backends()) == {"local", "openai", "azure", "anthropic", "compatible"}
     assert set(plugins.executors()) == {"local"}
     assert all(not info.problems and info.source == "built-in" for info in plugins.plugins())
     plugins.pm.check_pending()
@@ -99,9 +99,9 @@ def test_metrics_and_feedback_reach_the_reflection_built_ins_first(entry_points)
 
 
 def test_unknown_names_list_what_is_known():
-    with pytest.raises(LLMError, match="unknown model provider 'nope'; known model providers: compatible, local"):
+    with pytest.raises(LLMError, match="known model providers: anthropic, azure, compatible"):
         get_chat_model(LLMConfig(provider="nope"))
-    with pytest.raises(LLMError, match="unknown model provider 'nope'; built in: compatible, local, openai"):
+    with pytest.raises(LLMError, match="unknown model provider 'nope'; built in: anthropic, azure, compatible"):
         chat_model(LLMConfig(provider="nope"))
     with pytest.raises(KeyError, match="unknown task 'nope'; known tasks: acrobot, cartpole"):
         get_task("nope")

@@ -15,11 +15,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from eureka import train_job
 from eureka.config import RunConfig, parse_overrides
 from eureka.envs import RewardContractError
 from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
 from eureka.sandbox.backends import SandboxUnavailable
-from eureka.sandbox.executor import LocalExecutor, usable_cores
+from eureka.sandbox.executor import LocalExecutor
 from eureka.sandbox.protocol import Job
 from eureka.sandbox.protocol import Progress as TrainProgress
 from eureka.sandbox.untrusted import clean_text
@@ -58,8 +59,23 @@ def _reason(exc: Exception) -> str:
 
 
 @app.command()
-def tasks() -> None:
-    """List the available tasks (built-in and from plugins)."""
+def tasks(
+    name: Annotated[str | None, typer.Argument(help="A task: show its goal and state variables.")] = None,
+) -> None:
+    """List the available tasks (built-in and from plugins), or show one with the state variables a reward takes."""
+    if name is not None:
+        try:
+            task = get_task(name)
+        except KeyError as exc:
+            raise _fail(_reason(exc)) from None
+        console.print(f"{task.name}: {task.goal}", highlight=False)
+        console.print(
+            f"fitness: {task.fitness_kind}, success at {task.success_threshold:g}; budget: {task.budget}",
+            highlight=False,
+        )
+        console.print("state variables (a reward's parameters, each (num_envs, ...)):", highlight=False)
+        console.print(escape(task.describe_state()), highlight=False)
+        return
     table = Table("task", "fitness", "success at", "goal")
     for task in get_plugins().tasks().values():
         table.add_row(task.name, task.fitness_kind, f"{task.success_threshold:g}", task.goal)
@@ -94,28 +110,21 @@ def train(
     --out folder that holds the result of this very job (same reward, seed and budget) is read back, not trained
     again."""
     try:
-        spec = get_task(task)
-        source, label = spec.reward_source(reward)
         backend = get_backend(sandbox, unsafe_no_sandbox)
-        budget = spec.budget.resized(epochs=epochs, num_envs=num_envs)
-        out_dir = out or Path("runs") / "train" / f"{task}-{Path(label).stem}-s{seed}"
-        if out_dir.exists() and not out_dir.is_dir():
-            raise ValueError(f"--out {str(out_dir)!r} exists and is not a folder; give a folder for the job's files")
-        if checkpoint is not None and not checkpoint.is_file():
-            raise ValueError(f"--checkpoint {str(checkpoint)!r} is not a file; give a policy.pth written by training")
-        job = Job(
-            job_id=out_dir.name,
-            task=task,
-            reward_code=source,
+        job, out_dir, label = train_job(
+            task,
+            reward,
             seed=seed,
-            epochs=budget.epochs,
-            num_envs=budget.num_envs,
+            epochs=epochs,
+            num_envs=num_envs,
             device=device,
-            threads=threads or usable_cores(),
+            threads=threads,
+            out=out,
+            checkpoint=checkpoint,
             timeout_s=timeout,
             memory_mb=memory_mb,
-            init_checkpoint=str(checkpoint.resolve()) if checkpoint else None,
         )
+        spec = get_task(task)
     except (KeyError, ValueError, RewardContractError, SandboxUnavailable) as exc:
         raise _fail(_reason(exc)) from None
 
@@ -128,7 +137,7 @@ def train(
         TimeElapsedColumn(),
         console=console,
     )
-    bar = progress.add_task(escape(f"{task} · {Path(label).stem}"), total=budget.epochs, fps="-", fitness="-")
+    bar = progress.add_task(escape(f"{task} · {Path(label).stem}"), total=job.epochs, fps="-", fitness="-")
 
     def on_progress(job_id: str, lines: list[TrainProgress]) -> None:
         line = lines[-1]

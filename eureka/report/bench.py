@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from eureka.agent.run_folder import CONFIG_FILE, SUMMARY_FILE, write_text
 from eureka.config import SearchConfig, TrainingConfig
+from eureka.report.summary import Summary
 
 SETTINGS_FILE = "bench.yaml"
 #: Scores are clipped to this range before averaging, as the paper does (one runaway task cannot dominate).
@@ -93,20 +94,20 @@ def is_finished(run_dir: Path) -> bool:
 
 def row(run_dir: Path) -> BenchRow:
     """A finished run's row, from its ``summary.json``."""
-    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
-    final = summary["final"]
+    summary = Summary.read(run_dir)
 
     def stats(label: str) -> tuple[float, float] | None:
-        return (final[label]["mean"], final[label]["std"]) if label in final else None
+        final = summary.final.get(label)
+        return None if final is None else (final.mean, final.std)
 
     return BenchRow(
-        task=summary["task"],
-        run=summary["run"],
+        task=summary.task,
+        run=summary.run,
         sparse=stats("sparse"),
         human=stats("human"),
         eureka=stats("eureka"),
-        score=summary["human_normalised_score"],
-        speed=summary.get("learning_speed_score"),
+        score=summary.human_normalised_score,
+        speed=summary.learning_speed_score,
     )
 
 

@@ -49,11 +49,23 @@ def test_unknown_task_lists_the_known_ones(tmp_path):
     assert proc.returncode == 2 and "known tasks: acrobot, cartpole" in proc.stderr
 
 
-def test_tasks_lists_every_task(tmp_path):
+def test_tasks_lists_every_task_and_shows_one(tmp_path):
     proc = run("tasks", cwd=tmp_path)
     assert proc.returncode == 0
     for name in ("cartpole", "pendulum", "acrobot", "mountain_car", "quadrotor", "reacher"):
         assert name in proc.stdout
+    proc = run("tasks", "pendulum", cwd=tmp_path)
+    assert proc.returncode == 0 and "- pole_angular_velocity: shape (num_envs)" in proc.stdout
+
+
+def test_help_shows_defaults_and_config_show_resolves_overrides(tmp_path):
+    """Defaults are visible in --help (rich markup used to eat "[default: 3]"); `config show` prints what a run
+    would use and refuses a typo."""
+    assert "[default: 3]" in " ".join(run("run", "--help", cwd=tmp_path).stdout.split())
+    proc = run("config", "show", "search.samples=8", "llm.temperature=0.5", cwd=tmp_path)
+    assert proc.returncode == 0 and "  samples: 8\n" in proc.stdout and "  temperature: 0.5\n" in proc.stdout
+    proc = run("config", "show", "search.sample=8", cwd=tmp_path)
+    assert proc.returncode == 2 and "did you mean 'search.samples'?" in " ".join(proc.stderr.split())
 
 
 REWARD_FILES = {

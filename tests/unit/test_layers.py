@@ -11,9 +11,9 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "eureka"
 
 #: Lowest first. A module belongs to the layer of its longest matching prefix; an import may only point to its
-#: own layer or a lower one. The top layer is where names are looked up in the plugins (the entry points).
+#: own layer or a lower one. The top layer is where names are looked up in the plugins (the entry points: the
+#: command, the worker, and the package itself, whose functions are the Python API).
 LAYERS = [
-    ["eureka"],
     ["eureka.sandbox.untrusted", "eureka.sandbox.protocol", "eureka.sandbox.restricted", "eureka.sandbox.guards"],
     ["eureka.envs"],
     ["eureka.sandbox.rewards", "eureka.policies"],
@@ -22,7 +22,7 @@ LAYERS = [
     ["eureka.agent"],
     ["eureka.report"],
     ["eureka.plugins"],
-    ["eureka.cli", "eureka.agent.run", "eureka.sandbox.worker"],
+    ["eureka.cli", "eureka.agent.run", "eureka.sandbox.worker", "eureka"],  # "eureka": the Python API
 ]
 
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import eureka
 from eureka.sandbox.backends.base import LOG_BYTES, SandboxBackend, SandboxUnavailable, outcome, prepare_job_dir
 from eureka.sandbox.protocol import Job, Result
 from eureka.sandbox.untrusted import LogTail
@@ -32,12 +31,14 @@ ETC_ALLOWED = (
     *("/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/alternatives"),
 )
 UNSAFE_FLAG = "--unsafe-no-sandbox"
+#: The eureka package the worker runs from.
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _python_roots(import_roots: Sequence[str] = ()) -> list[str]:
     """Folders the worker's Python needs to read: the installation, the venv, import paths, this package, and
     ``import_roots`` (the code of entry-point plugins: an editable install's is anywhere on the disk)."""
-    roots = {sys.base_prefix, sys.prefix, str(Path(eureka.__file__).resolve().parent), *import_roots}
+    roots = {sys.base_prefix, sys.prefix, str(PACKAGE_DIR), *import_roots}
     roots.update(p for p in sys.path if p and os.path.isdir(p))
     roots.add(str(Path(sys.executable).resolve().parent))
     # Drop folders inside others (bwrap would mount them twice) and the ones /usr already covers.

@@ -53,12 +53,13 @@ def search(
         ValueError: an unknown config key or a bad value. KeyError: an unknown task. SandboxUnavailable,
         LLMError: the sandbox or the model cannot be used here.
     """
-    from eureka.agent.run import make_context, run_search
+    from eureka.agent.run import check_config, make_context, run_search
     from eureka.agent.run_folder import RunFolder
     from eureka.config import RunConfig
     from eureka.report.summary import Summary
 
     settings = RunConfig.load(config, {**(overrides or {}), "task": task})
+    check_config(settings)
     folder = RunFolder.create(Path(runs_dir), settings.task)
     settings.save(folder.config)
     run_search(make_context(settings, folder, llm=llm))

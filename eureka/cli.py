@@ -217,7 +217,7 @@ def run(
     goes back; N times. Then the best, human and sparse rewards are re-trained and compared. Any config key can
     be set as KEY=VALUE (`eureka config show` lists them)."""
     from eureka.agent.llm import LLMError
-    from eureka.agent.run import make_context
+    from eureka.agent.run import check_config, make_context
     from eureka.agent.run_folder import RunFolder, RunNotFound
     from eureka.report.summary import score_text
 
@@ -258,9 +258,7 @@ def run(
                     ),
                 },
             )
-            spec = get_task(settings.task)
-            if settings.init_reward:
-                spec.reward_source(settings.init_reward)
+            check_config(settings)
             folder = RunFolder.create(runs_dir, settings.task)
             settings.save(folder.config)
         context = make_context(settings, folder)

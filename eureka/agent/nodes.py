@@ -332,6 +332,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
         "retried": False,
         "best_id": best_id,
         "reflections": {str(iteration): text},
+        "metrics": {str(iteration): metrics},
         "reflected_id": best.id,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
@@ -13,6 +14,7 @@ from eureka.agent.graph import THREAD, build_graph, open_checkpointer
 from eureka.agent.run_folder import RunFolder
 from eureka.agent.state import RunState
 from eureka.config import RunConfig
+from eureka.envs.task import Task
 from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
 from eureka.report.html import write_report
 from eureka.report.summary import write_summary
@@ -24,16 +26,40 @@ LOGGER = logging.getLogger("eureka.run")
 LOG_EVERY_EPOCHS = 10
 
 
+def check_config(config: RunConfig, new: bool = True) -> Task:
+    """Check what a run needs before anything is made for it; return its task.
+
+    Args:
+        new: a run about to start (its initial reward is read at its start only, so a resumed run does not need
+            the file any more).
+
+    Raises:
+        KeyError: an unknown task.
+        RewardContractError: an ``init_reward`` file that cannot be read.
+        ValueError: a ``from_checkpoint`` that is not a file (every job would fail on it).
+    """
+    task = get_task(config.task)
+    if new and config.init_reward:
+        task.reward_source(config.init_reward)
+    if config.from_checkpoint and not Path(config.from_checkpoint).is_file():
+        raise ValueError(
+            f"from_checkpoint {config.from_checkpoint!r} is not a file; give a policy.pth written by training "
+            "(eureka train writes it under <out>/train/)"
+        )
+    return task
+
+
 def make_context(config: RunConfig, folder: RunFolder, llm: BaseChatModel | None = None) -> Context:
     """The services of a run from its config (``llm`` replaces the configured model, e.g. scripted replies).
 
     Raises:
-        KeyError: unknown task or executor.
+        what ``check_config`` raises.
+        KeyError: unknown executor.
         SandboxUnavailable: the sandbox backend cannot run here.
         LLMError: the model cannot be reached or configured.
     """
+    task = check_config(config, new=False)
     plugins = get_plugins()
-    task = get_task(config.task)
     executor = plugins.lookup("executor", config.executor.kind)
     backend = get_backend(config.sandbox.backend, config.sandbox.unsafe_no_sandbox)
     return Context(

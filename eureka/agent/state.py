@@ -176,6 +176,8 @@ class RunState(TypedDict, total=False):
     reflections: Annotated[dict[str, str], merge]
     """Every iteration's reflection (reward reflection plus feedback), by iteration number as text; the one of
     ``reflected_id``'s iteration goes back to the model with its code."""
+    metrics: Annotated[dict[str, dict[str, float]], merge]
+    """The plugins' metrics of each iteration's best candidate, by iteration number as text."""
     tuning: Annotated[dict[str, TuningStudy], merge]
     """Each iteration's tuning of its best reward's numbers, by iteration number as text."""
     finals: dict[str, FinalScore]

@@ -58,6 +58,9 @@ class Summary(BaseModel):
     human_normalised_score: float | None
     learning_speed_score: float | None
     tuning: dict[str, TuningStudy]
+    metrics: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="the plugins' metrics of each iteration's best, by iteration (NaN: null)"
+    )
     candidates: list[dict[str, Any]]
     seconds: dict[str, float]
     usage: dict[str, float]
@@ -94,6 +97,7 @@ def write_summary(folder: RunFolder, task: Task, config: RunConfig, state: RunSt
         human_normalised_score=state.get("score"),
         learning_speed_score=state.get("speed_score"),
         tuning=state.get("tuning", {}),
+        metrics=state.get("metrics", {}),
         candidates=[candidate_record(c) for c in ordered_candidates(state)],
         seconds=state.get("seconds", {}),
         usage=state.get("usage", {}),

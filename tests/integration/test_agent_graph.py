@@ -160,6 +160,7 @@ def test_the_best_rewards_numbers_are_tuned_by_real_trainings_and_the_tuned_rewa
         ("--tune-trials", "100000", "tune_trials"),
         ("search.sample=8", None, "unknown config key 'search.sample'; did you mean 'search.samples'?"),
         ("search.samples=0", None, "search.samples: Input should be greater than or equal to 1"),
+        ("--from-checkpoint", "missing.pth", "is not a file; give a policy.pth"),
     ],
 )
 def test_bad_run_settings_fail_before_anything_runs(tmp_path, option, value, message):
@@ -167,7 +168,7 @@ def test_bad_run_settings_fail_before_anything_runs(tmp_path, option, value, mes
 
     from eureka.cli import app
 
-    value = str(tmp_path / value) if option == "--init-reward" else value
+    value = str(tmp_path / value) if option in ("--init-reward", "--from-checkpoint") else value
     args = [option] if value is None else [option, value]  # a KEY=VALUE override stands alone
     result = CliRunner().invoke(app, ["run", "--runs-dir", str(tmp_path), *args])
     assert result.exit_code == 2

@@ -67,7 +67,9 @@ def test_the_example_metric_and_feedback_reach_the_reflection(installed, tmp_pat
     record = json.loads((run_dir / "iterations" / "it1.json").read_text())
     assert record["best"] == "it1-c0"
     assert "epochs_to_threshold:" in record["reflection"]
-    assert set(json.loads((run_dir / "summary.json").read_text())["final"]) == {"eureka", "human", "sparse"}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert set(summary["final"]) == {"eureka", "human", "sparse"}
+    assert set(summary["metrics"]["1"]) == {"epochs_to_threshold"}  # the example's metric, in the run's summary
 
 
 def test_eureka_run_on_the_example_task_with_the_embedded_model(installed, tmp_path):

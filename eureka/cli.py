@@ -388,7 +388,7 @@ def plugins() -> None:
     table = Table("plugin", "from", "provides", "problems")
     for info in get_plugins().plugins():
         provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.provides.items())
-        others = [hook for hook in info.hooks if hook in ("eureka_metrics", "eureka_feedback")]
+        others = [hook for hook in info.hooks if hook in ("eureka_metrics", "eureka_feedback", "eureka_event")]
         provides = "; ".join(p for p in (provides, ", ".join(others)) if p)
         table.add_row(info.name, info.source, provides or "-", "\n".join(info.problems) or "-")
     console.print(table)

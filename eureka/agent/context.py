@@ -29,6 +29,10 @@ class Hooks(Protocol):
         """Every feedback text for the iteration's best candidate."""
         ...
 
+    def event(self, event: Event, run: str, config: RunConfig) -> None:
+        """Every observer's look at a progress event."""
+        ...
+
 
 @dataclass(frozen=True)
 class Context:

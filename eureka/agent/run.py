@@ -16,6 +16,7 @@ from eureka.agent.state import RunState
 from eureka.config import RunConfig
 from eureka.envs.task import Task
 from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
+from eureka.report.board import RunBoard
 from eureka.report.html import write_report
 from eureka.report.summary import write_summary
 
@@ -94,6 +95,7 @@ def run_search(
             with no text.
     """
     checkpointer = open_checkpointer(context.folder.state_db)
+    board = RunBoard(context.folder.root)
     log = logging.FileHandler(context.folder.log, encoding="utf-8")
     log.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     LOGGER.addHandler(log)
@@ -112,10 +114,13 @@ def run_search(
                 if mode == "custom":
                     if chunk.stage != "training" or (chunk.epoch or 0) % LOG_EVERY_EPOCHS == 0:
                         LOGGER.info(chunk.text())
+                    context.plugins.event(chunk, context.folder.id, config)
                     if on_event is not None:
                         on_event(chunk)
-                elif mode == "updates" and "__interrupt__" in chunk:
+                elif "__interrupt__" in chunk:
                     question = str(chunk["__interrupt__"][0].value)
+                elif "iteration" in (chunk.get("reflect") or {}):  # an iteration ended (not its retry)
+                    board.iteration(graph.get_state(THREAD).values, chunk["reflect"]["iteration"] - 1)
             if question is None:
                 state = graph.get_state(THREAD).values
                 if "finals" in state:
@@ -129,4 +134,5 @@ def run_search(
     finally:
         LOGGER.removeHandler(log)
         log.close()
+        board.close()
         checkpointer.conn.close()

@@ -18,6 +18,7 @@ import pluggy
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from eureka.agent.context import Event
     from eureka.agent.state import Candidate
     from eureka.config import ExecutorConfig, LLMConfig, RunConfig
     from eureka.envs.task import Task
@@ -65,7 +66,7 @@ def eureka_executors() -> dict[str, Callable[[SandboxBackend, ExecutorConfig], E
     """
 
 
-# ----- run: on finished jobs, once per iteration
+# ----- run: on finished jobs, once per iteration, and on progress
 
 
 @hookspec
@@ -88,4 +89,17 @@ def eureka_feedback(task: Task, candidate: Candidate, metrics: dict[str, float],
     :param metrics: every ``eureka_metrics`` value for its job.
     :param config: the run's configuration (``config.feedback`` holds the user's feedback option).
     :returns: the text, or None to stay silent. Texts join in order: the built-ins first, then plugins.
+    """
+
+
+@hookspec
+def eureka_event(event: Event, run: str, config: RunConfig) -> None:
+    """Observe a run's progress: every event the live view shows (a candidate written, checked, training at an
+    epoch, trained with its fitness, an iteration's best), as it happens. For loggers such as Weights & Biases or
+    MLflow; called in the run's process, so keep it quick. An observer that raises is recorded and skipped.
+
+    :param event: ``subject`` (a candidate id, ``it<i>`` or ``<label>-s<seed>``), ``stage``, ``detail``, ``epoch``,
+        ``fitness``.
+    :param run: the run's id (its folder name).
+    :param config: the run's configuration.
     """

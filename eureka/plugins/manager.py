@@ -22,6 +22,7 @@ from eureka.plugins import hookspecs
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from eureka.agent.context import Event
     from eureka.agent.llm import UsageLog
     from eureka.agent.state import Candidate
     from eureka.config import LLMConfig, RunConfig
@@ -191,6 +192,14 @@ class Plugins:
             except Exception as exc:
                 self.info[impl.plugin_name].problems.append(f"eureka_metrics raised {exc!r}")
         return merged
+
+    def event(self, event: Event, run: str, config: RunConfig) -> None:
+        """Every observer's look at a progress event (one that raises is recorded and skipped)."""
+        for impl in self.pm.hook.eureka_event.get_hookimpls():
+            try:
+                impl.function(event=event, run=run, config=config)
+            except Exception as exc:
+                self.info[impl.plugin_name].problems.append(f"eureka_event raised {exc!r}")
 
     def feedback(self, task: Task, candidate: Candidate, metrics: dict[str, float], config: RunConfig) -> list[str]:
         """Every feedback text for the iteration's best candidate: the built-ins first, then plugins."""

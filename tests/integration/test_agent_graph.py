@@ -11,6 +11,7 @@ import re
 
 import pytest
 from scripted import CRASHES, GOOD, MATH_ON_A_BATCH, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from eureka.agent.state import Stage, candidates_of
 from eureka.sandbox.protocol import Status
@@ -37,6 +38,13 @@ def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
     assert folder.best_reward.read_text() == state["candidates"][state["best_id"]].code
     assert "Human-normalised score" in folder.report.read_text()
     assert json.loads((folder.root / "iterations" / "it1.json").read_text())["best"] == state["best_id"]
+    # run-level TensorBoard scalars at step = iteration, and the run log
+    board = EventAccumulator(str(folder.root / "tensorboard"))
+    board.Reload()
+    best = board.Scalars("search/best_fitness")
+    assert [(e.step, e.value) for e in best] == [(1, pytest.approx(state["candidates"][state["best_id"]].fitness))]
+    assert {"search/trained", "model/calls", "time/evaluate_s"} <= set(board.Tags()["scalars"])
+    assert " it1 reflected fitness " in folder.log.read_text()
 
 
 def test_wrong_signature_and_missing_code_are_sent_back_and_dropped_when_out_of_rounds(tmp_path):

@@ -35,6 +35,16 @@ def eureka_metrics(task, result):
 @hookimpl
 def eureka_feedback(task, candidate, metrics, config):
     return "from the test plugin"
+
+
+SEEN = []
+
+
+@hookimpl
+def eureka_event(event, run, config):
+    if event.stage == "boom":
+        raise RuntimeError("the observer broke")
+    SEEN.append((run, event.subject, event.stage, config.task))
 """
 
 
@@ -51,7 +61,7 @@ def test_builtins_come_through_the_hooks():
 def test_every_hookspec_is_documented():
     text = DOCS.read_text()
     specs = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("eureka_")]
-    assert len(specs) == 6
+    assert len(specs) == 7
     for name in specs:
         assert f"`{name}" in text, f"{name} is missing from docs/plugins.md"
 
@@ -76,7 +86,7 @@ def test_entry_point_plugins_load_and_their_problems_are_reported(entry_points):
     assert "pendulum_copy" in plugins.tasks()
     # the plugin is asked before the built-ins, so its 'pendulum' wins and the built-in one is the duplicate
     assert any("'pendulum' is already given by good" in p for p in info["default_tasks"].problems)
-    assert info["good"].hooks == ["eureka_feedback", "eureka_metrics", "eureka_tasks"]
+    assert info["good"].hooks == ["eureka_event", "eureka_feedback", "eureka_metrics", "eureka_tasks"]
     assert info["good"].source == "eureka_test_plugin"
 
 
@@ -119,3 +129,16 @@ def test_eureka_plugins_lists_the_built_ins():
     for name in ("default_tasks", "default_sandboxes", "default_llms", "default_executors", "default_feedback"):
         assert name in result.output
     assert "process, docker" in result.output
+
+
+def test_observers_see_every_event_and_one_that_raises_is_recorded(entry_points):
+    import eureka_test_plugin
+
+    from eureka.agent.context import Event
+    from eureka.config import RunConfig
+
+    plugins = Plugins()
+    plugins.event(Event("it1-c0", "trained", fitness=12.0), "cartpole-1", RunConfig())
+    plugins.event(Event("it1-c1", "boom"), "cartpole-1", RunConfig())
+    assert eureka_test_plugin.SEEN == [("cartpole-1", "it1-c0", "trained", "cartpole")]
+    assert any("eureka_event raised RuntimeError('the observer broke')" in p for p in plugins.info["good"].problems)

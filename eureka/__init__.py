@@ -80,15 +80,15 @@ def train_job(
     **limits: Any,
 ) -> tuple[Job, Path, str]:
     """The sandbox job that trains ``task`` with ``reward`` ('human', 'sparse' or a reward file), its folder
-    (``runs/train/<task>-<reward>-s<seed>`` by default) and the reward's label. ``limits``: ``timeout_s``,
-    ``memory_mb`` of the job.
+    (``runs/train/<task>-<reward>-s<seed>`` by default) and the reward's label. ``threads`` by default: the
+    usable cores shared with the sandbox workers already running. ``limits``: ``timeout_s``, ``memory_mb``.
 
     Raises:
         KeyError: an unknown task. RewardContractError: a reward file that cannot be read. ValueError: an ``out``
         that is a file, a ``checkpoint`` that is not one.
     """
     from eureka.plugins.manager import get_task
-    from eureka.sandbox.executor import usable_cores
+    from eureka.sandbox.executor import free_cores
     from eureka.sandbox.protocol import Job
 
     spec = get_task(task)
@@ -107,7 +107,7 @@ def train_job(
         epochs=budget.epochs,
         num_envs=budget.num_envs,
         device=device,
-        threads=threads or usable_cores(),
+        threads=threads or free_cores(),
         init_checkpoint=str(Path(checkpoint).resolve()) if checkpoint else None,
         **{name: value for name, value in limits.items() if value is not None},
     )

@@ -90,7 +90,10 @@ def train(
     epochs: Annotated[int | None, typer.Option(help="PPO epochs [default: the task's budget].")] = None,
     num_envs: Annotated[int | None, typer.Option(help="Parallel envs [default: the task's budget].")] = None,
     device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, cuda:1, ...")] = "cpu",
-    threads: Annotated[int | None, typer.Option(help="Torch threads [default: all usable cores].")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Torch threads [default: the usable cores, shared with sandbox jobs already running]."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder [default: runs/train/<task>-<reward>-s<seed>].")] = (
         None
     ),

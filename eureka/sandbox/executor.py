@@ -31,6 +31,24 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
+def running_workers() -> int:
+    """Sandbox workers running on this machine now (other runs' or trainings' jobs), from /proc."""
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended while we looked
+            continue
+        count += b"eureka.sandbox.worker" in args
+    return count
+
+
+def free_cores() -> int:
+    """Cores for a new job's threads: the usable ones shared with the workers already running (torch's threads
+    spin: two jobs on the same cores ran 10x slower than one thread each), at least one."""
+    return max(1, usable_cores() // (1 + running_workers()))
+
+
 def finished_result(job: Job, job_dir: Path) -> Result | None:
     """The result already in ``job_dir`` if it belongs to exactly ``job`` (same code, seed, budget); else None."""
     before = read_model(job_dir / JOB_FILE, Job)

@@ -205,7 +205,7 @@ def train(
     on_epoch: EpochCallback | None = None,
     reference_fn: RewardFn | None = None,
 ) -> TrainResult:
-    """Train a PPO policy on ``task`` with ``reward_fn``; write ``result.json``, ``policy.pth`` and logs.
+    """Train a PPO policy on ``task`` with ``reward_fn``; write ``policy.pth`` and logs into ``out_dir``.
 
     Args:
         task: the task.
@@ -220,7 +220,7 @@ def train(
         reference_fn: also compute this reward (the human one) on every step, for the result's ``correlation``.
 
     Returns:
-        The training result, also saved as ``out_dir/result.json``.
+        The training result (a sandboxed job writes it as its ``result.json``).
 
     Raises:
         RewardContractError, NonFiniteRewardError: the reward breaks the contract (raised from the first step
@@ -256,5 +256,4 @@ def train(
         checkpoint=str(checkpoint),
         correlation=env.correlation(),
     )
-    result.save(out_dir / "result.json")
     return result

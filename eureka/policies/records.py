@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,8 @@ class EpochRecord:
 
 @dataclass
 class TrainResult:
-    """Outcome of one training run (also written to ``result.json``).
+    """Outcome of one training run, in the trainer's process (a sandboxed job's one ``result.json`` is the worker's
+    ``Result``, made from this).
 
     Attributes:
         task: task name.
@@ -85,11 +83,3 @@ class TrainResult:
     def first_epoch_reaching(self, threshold: float) -> EpochRecord | None:
         """The first epoch whose fitness reached ``threshold``, if any."""
         return next((r for r in self.history if r.fitness is not None and r.fitness >= threshold), None)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict, with the derived scores alongside."""
-        return {**asdict(self), "max_fitness": self.max_fitness, "final_fitness": self.final_fitness}
-
-    def save(self, path: Path) -> None:
-        """Write ``to_json()`` to ``path``."""
-        path.write_text(json.dumps(self.to_json(), indent=1))

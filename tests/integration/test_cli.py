@@ -20,7 +20,7 @@ def test_train_writes_result_and_checkpoint(tmp_path):
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["status"] == "ok" and len(result["fitness_curve"]) == 3 and result["env_steps"] == 3 * 64 * 16
     assert (tmp_path / "out" / "train" / "policy.pth").exists()
-    assert json.loads((tmp_path / "out" / "train" / "result.json").read_text())["epochs"] == 3
+    assert not (tmp_path / "out" / "train" / "result.json").exists()  # one result.json per job
     assert "max fitness" in proc.stdout
 
 

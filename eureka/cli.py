@@ -329,19 +329,8 @@ def bench(
     """Run the reward search on every task of a suite and tabulate F_sparse, F_human, F_eureka and the
     human-normalised score (clipped to [0, 3] for the average), as the paper does."""
     from eureka.agent.llm import LLMError
-    from eureka.agent.run import make_context
-    from eureka.agent.run_folder import RunFolder
-    from eureka.report.bench import (
-        BenchSettings,
-        is_finished,
-        load_settings,
-        new_bench_dir,
-        row,
-        save_settings,
-        table_lines,
-        task_run,
-        write_table,
-    )
+    from eureka.bench import run_bench
+    from eureka.report.bench import BenchSettings, load_settings, new_bench_dir, save_settings, table_lines
 
     try:
         if resume:
@@ -363,23 +352,11 @@ def bench(
         raise _fail(_reason(exc)) from None
 
     console.print(f"bench {bench_dir.name}: {', '.join(settings.tasks)}")
-    rows = []
-    for name in settings.tasks:
-        run_dir = task_run(bench_dir, name)
-        if run_dir is None or not is_finished(run_dir):
-            try:
-                if run_dir is None:
-                    folder = RunFolder.create(bench_dir, name)
-                    RunConfig.load(None, settings.run_overrides(name)).save(folder.config)
-                else:
-                    folder = RunFolder(run_dir.resolve())
-                context = make_context(RunConfig.load(folder.config), folder)
-            except (KeyError, SandboxUnavailable, LLMError) as exc:
-                raise _fail(_reason(exc)) from None
-            _live_search(context, run_dir is not None, f"eureka bench --resume {bench_dir.name}")
-            run_dir = folder.root
-        rows.append(row(run_dir))
-    path = write_table(bench_dir, settings, rows)
+    hint = f"eureka bench --resume {bench_dir.name}"
+    try:
+        rows, path = run_bench(bench_dir, settings, lambda context, resume: _live_search(context, resume, hint))
+    except (KeyError, ValueError, SandboxUnavailable, LLMError) as exc:
+        raise _fail(_reason(exc)) from None
     for line in table_lines(rows):
         console.print(line, highlight=False, soft_wrap=True)
     console.print(f"table: {path}")

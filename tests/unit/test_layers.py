@@ -22,7 +22,7 @@ LAYERS = [
     ["eureka.agent"],
     ["eureka.report"],
     ["eureka.plugins"],
-    ["eureka.cli", "eureka.agent.run", "eureka.sandbox.worker", "eureka"],  # "eureka": the Python API
+    ["eureka.cli", "eureka.bench", "eureka.agent.run", "eureka.sandbox.worker", "eureka"],  # "eureka": the Python API
 ]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -163,11 +164,6 @@ def train(
     console.print(escape(f"result: {out_dir / 'result.json'}  checkpoint: {result.checkpoint}"), highlight=False)
 
 
-def _overrides(**options: object) -> dict[str, object]:
-    """Dotted config keys for the options given on the command line (the rest keep the config's values)."""
-    return {key.replace("__", "."): value for key, value in options.items() if value is not None}
-
-
 def _option(key: str, *flags: str) -> Any:
     """The option that sets config ``key``: its help and shown default are the config field's (declared once)."""
     model: type[BaseModel] = RunConfig
@@ -176,10 +172,33 @@ def _option(key: str, *flags: str) -> Any:
         model = model.model_fields[section].annotation
     field = model.model_fields[leaf]
     default = field.get_default(call_default_factory=True)
+    option = typer.Option(*flags, help="")
     text = field.description or leaf
     value = ", ".join(map(str, default)) if isinstance(default, list) else default
     shown = "" if default is None or isinstance(default, bool) else f" [default: {value}]"
-    return typer.Option(*flags, help=f"{text[0].upper()}{text[1:]}.{shown}")
+    option.help = f"{text[0].upper()}{text[1:]}.{shown}"
+    option.config_key = key  # read back by _config_keys: the option's key is written once, here
+    return option
+
+
+def _config_keys(command: Callable[..., Any]) -> dict[str, str]:
+    """Parameter name -> config key of each ``_option`` of ``command``."""
+    hints = get_type_hints(command, include_extras=True)
+    return {
+        name: meta.config_key
+        for name, hint in hints.items()
+        for meta in getattr(hint, "__metadata__", ())
+        if hasattr(meta, "config_key")
+    }
+
+
+def _given(command: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The config overrides of the ``_option`` parameters given on the command line (an unset flag is False)."""
+    return {
+        key: values[name]
+        for name, key in _config_keys(command).items()
+        if values[name] is not None and values[name] is not False
+    }
 
 
 @app.command()
@@ -219,6 +238,11 @@ def run(
     """Search for a reward: the model writes k candidates, each trains in the sandbox, the best one's reflection
     goes back; N times. Then the best, human and sparse rewards are re-trained and compared. Any config key can
     be set as KEY=VALUE (`eureka config show` lists them)."""
+    options = dict(locals())  # the parameters, before anything else is defined
+    if feedback not in (None, "ask"):
+        options["feedback"] = str(Path(feedback).resolve())  # the run reads the file from wherever it runs
+    if from_checkpoint is not None:
+        options["from_checkpoint"] = str(from_checkpoint.resolve())
     from eureka.agent.llm import LLMError
     from eureka.agent.run import check_config, make_context
     from eureka.agent.run_folder import RunFolder, RunNotFound
@@ -235,30 +259,7 @@ def run(
                 config,
                 {
                     **parse_overrides(overrides or []),
-                    **_overrides(
-                        task=task,
-                        search__iterations=iterations,
-                        search__samples=samples,
-                        search__repair_rounds=repair_rounds,
-                        search__tune_trials=tune_trials,
-                        search__show_human_correlation=show_human_correlation or None,
-                        training__epochs=epochs,
-                        training__num_envs=num_envs,
-                        training__final_seeds=final_seeds,
-                        training__final_epochs=final_epochs,
-                        training__seed=seed,
-                        llm__provider=llm_provider,
-                        llm__model=llm_model,
-                        llm__base_url=llm_base_url,
-                        llm__api_key_env=llm_api_key_env,
-                        sandbox__backend=sandbox,
-                        sandbox__unsafe_no_sandbox=unsafe_no_sandbox or None,
-                        executor__workers=workers,
-                        executor__devices=device,
-                        init_reward=init_reward,
-                        feedback=feedback if feedback in (None, "ask") else str(Path(feedback).resolve()),
-                        from_checkpoint=str(from_checkpoint.resolve()) if from_checkpoint else None,
-                    ),
+                    **_given(run, options),
                 },
             )
             check_config(settings)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
 from eureka.agent.run_folder import RunFolder
-from eureka.agent.state import Candidate
+from eureka.agent.state import Candidate, Stage
 from eureka.config import RunConfig
 from eureka.envs.task import Task
 from eureka.sandbox.executor import Executor
@@ -46,6 +47,18 @@ class Context:
     plugins: Hooks
 
 
+class Activity(StrEnum):
+    """What a node is doing, beside a candidate's ``Stage``: the other half of an event's stage."""
+
+    WRITING = "writing"  # the model is writing a candidate
+    REPAIRING = "repairing"  # a broken candidate goes back to the model
+    REWRITING = "rewriting"  # the repair rules rewrote a broken candidate
+    TRAINING = "training"  # a job's epoch (with its fitness)
+    TUNING = "tuning"  # trials of the best reward's numbers
+    FINAL = "final"  # a final re-training job ended
+    REFLECTED = "reflected"  # an iteration's best was chosen and reflected on
+
+
 @dataclass(frozen=True)
 class Event:
     """Progress a node reports while it works (``graph.stream(..., stream_mode="custom")``), for live views.
@@ -54,7 +67,7 @@ class Event:
     """
 
     subject: str
-    stage: str
+    stage: Stage | Activity
     detail: str = ""
     epoch: int | None = None
     fitness: float | None = None

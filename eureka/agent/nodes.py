@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
-from eureka.agent.context import Context, Event
+from eureka.agent.context import Activity, Context, Event
 from eureka.agent.grammar import reward_grammar
 from eureka.agent.llm import ask_each, sample
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
@@ -135,7 +135,7 @@ def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
     indices = range(len(earlier), len(earlier) + ctx.config.search.samples)
     ids = [f"it{iteration}-c{index}" for index in indices]
     for cid in ids:
-        write(Event(cid, "writing"))
+        write(Event(cid, Activity.WRITING))
     new = {}
     for (cid, reply), index in zip(_samples(ctx, ids, messages, usage).items(), indices, strict=True):
         attempt = _new_attempt(ctx, cid, 0, reply)
@@ -181,7 +181,7 @@ def repair(state: RunState, runtime: Runtime[Context]) -> RunState:
             write(Event(c.id, Stage.DROPPED, c.attempts[-1].error or ""))
             continue
         last = c.attempts[-1]
-        write(Event(c.id, "repairing", last.error or ""))
+        write(Event(c.id, Activity.REPAIRING, last.error or ""))
         conversations[(c.id, c.repairs + 1)] = repair_messages(ctx.task, last.code, last.reply, last.error or "")
     for (cid, next_round), reply in _repairs(ctx, conversations, usage).items():
         updates[cid] = broken[cid].repaired(_new_attempt(ctx, cid, next_round, reply))
@@ -206,7 +206,7 @@ def _rule_repairs(ctx: Context, broken: dict[str, Candidate]) -> dict[str, Candi
         job = _job(ctx, f"{ctx.folder.id}.{c.id}.r{c.repairs + 1}.dryrun", rewritten.code, 0, None, None)
         jobs.append((job.model_copy(update={"check_only": True}), ctx.folder.dry_run_dir(c.id, c.repairs + 1)))
         owner[job.job_id] = c.id
-        write(Event(c.id, "rewriting", ", ".join(rewritten.rules)))
+        write(Event(c.id, Activity.REWRITING, ", ".join(rewritten.rules)))
     updates = {}
     for job, result in ctx.executor.run(jobs):
         cid = owner[job.job_id]
@@ -238,7 +238,7 @@ def evaluate(state: RunState, runtime: Runtime[Context]) -> RunState:
     owner = {job.job_id: cid for (job, _), cid in zip(jobs, valid, strict=True)}
 
     def on_progress(job_id: str, lines: list[Progress]) -> None:
-        write(Event(owner[job_id], "training", epoch=lines[-1].epoch, fitness=lines[-1].fitness))
+        write(Event(owner[job_id], Activity.TRAINING, epoch=lines[-1].epoch, fitness=lines[-1].fitness))
 
     updates, worker_seconds = {}, 0.0
     for job, result in ctx.executor.run(jobs, on_progress):
@@ -281,7 +281,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
             (_job(ctx, job_id, code, training.seed, **budget, search=True), where / f"t{n}")
             for (job_id, n), (_, code) in zip(trial_of.items(), batch, strict=True)
         ]
-        write(Event(best.id, "tuning", f"trials {', '.join(str(n) for n, _ in batch)} of {trials}"))
+        write(Event(best.id, Activity.TUNING, f"trials {', '.join(str(n) for n, _ in batch)} of {trials}"))
         for job, result in ctx.executor.run(jobs):
             results[trial_of[job.job_id]] = result
         return [results[n] for n, _ in batch]
@@ -303,7 +303,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
         update["candidates"] = {cid: tuned}
         write(Event(cid, Stage.TRAINED, reply, fitness=tuned.fitness))
         study = study.model_copy(update={"tuned": cid})
-    return {**update, "tuning": {str(iteration): study}}
+    return {**update, Activity.TUNING: {str(iteration): study}}
 
 
 def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
@@ -326,7 +326,9 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     notes = [*_rules_note(candidates), *([study.text()] if study else [])]
     text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *notes])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
-    get_stream_writer()(Event(f"it{iteration}", "reflected", f"best {best.id} of {len(trained)} trained", best.fitness))
+    get_stream_writer()(
+        Event(f"it{iteration}", Activity.REFLECTED, f"best {best.id} of {len(trained)} trained", best.fitness)
+    )
     return {
         "iteration": iteration + 1,
         "retried": False,
@@ -368,7 +370,7 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
 
     def on_progress(job_id: str, lines: list[Progress]) -> None:
         label, seed = where[job_id]
-        write(Event(f"{label}-s{seed}", "training", epoch=lines[-1].epoch, fitness=lines[-1].fitness))
+        write(Event(f"{label}-s{seed}", Activity.TRAINING, epoch=lines[-1].epoch, fitness=lines[-1].fitness))
 
     found: dict[tuple[str, int], tuple[float | None, float | None, str | None]] = {}
     for job, result in ctx.executor.run(jobs, on_progress):
@@ -376,7 +378,7 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
         curve = [f for f in result.fitness_curve if f is not None] if result.ok else []
         mean = sum(curve) / len(curve) if curve else None
         found[label, seed] = (result.max_fitness, mean, None if result.ok else f"seed {seed}: {result.error}")
-        write(Event(f"{label}-s{seed}", "final", result.error or "", fitness=result.max_fitness))
+        write(Event(f"{label}-s{seed}", Activity.FINAL, result.error or "", fitness=result.max_fitness))
     finals = {
         label: FinalScore(
             label=label,

@@ -9,7 +9,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
 
-from eureka.agent.context import Context, Event
+from eureka.agent.context import Activity, Context, Event
 from eureka.agent.graph import THREAD, build_graph, open_checkpointer
 from eureka.agent.run_folder import RunFolder
 from eureka.agent.state import RunState
@@ -112,7 +112,7 @@ def run_search(
             question = None
             for mode, chunk in graph.stream(pending, THREAD, context=context, stream_mode=["custom", "updates"]):
                 if mode == "custom":
-                    if chunk.stage != "training" or (chunk.epoch or 0) % LOG_EVERY_EPOCHS == 0:
+                    if chunk.stage is not Activity.TRAINING or (chunk.epoch or 0) % LOG_EVERY_EPOCHS == 0:
                         LOGGER.info(chunk.text())
                     context.plugins.event(chunk, context.folder.id, config)
                     if on_event is not None:

@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from eureka.agent.context import Event
+from eureka.agent.context import Activity, Event
 
 STAGE_STYLE = {"trained": "green", "final": "green", "broken": "yellow", "dropped": "red", "training": "cyan"}
 DETAIL_CHARS = 70
@@ -36,7 +36,7 @@ class LiveView:
             row.epoch = event.epoch
         if event.fitness is not None:
             row.fitness = event.fitness
-        if event.stage != "training":
+        if event.stage is not Activity.TRAINING:
             row.detail = " ".join(event.detail.split())[:DETAIL_CHARS]
 
     def render(self) -> RenderableType:

@@ -42,7 +42,7 @@ SEEN = []
 
 @hookimpl
 def eureka_event(event, run, config):
-    if event.stage == "boom":
+    if event.stage == "tuning":
         raise RuntimeError("the observer broke")
     SEEN.append((run, event.subject, event.stage, config.task))
 """
@@ -134,11 +134,12 @@ def test_eureka_plugins_lists_the_built_ins():
 def test_observers_see_every_event_and_one_that_raises_is_recorded(entry_points):
     import eureka_test_plugin
 
-    from eureka.agent.context import Event
+    from eureka.agent.context import Activity, Event
+    from eureka.agent.state import Stage
     from eureka.config import RunConfig
 
     plugins = Plugins()
-    plugins.event(Event("it1-c0", "trained", fitness=12.0), "cartpole-1", RunConfig())
-    plugins.event(Event("it1-c1", "boom"), "cartpole-1", RunConfig())
+    plugins.event(Event("it1-c0", Stage.TRAINED, fitness=12.0), "cartpole-1", RunConfig())
+    plugins.event(Event("it1-c1", Activity.TUNING), "cartpole-1", RunConfig())
     assert eureka_test_plugin.SEEN == [("cartpole-1", "it1-c0", "trained", "cartpole")]
     assert any("eureka_event raised RuntimeError('the observer broke')" in p for p in plugins.info["good"].problems)

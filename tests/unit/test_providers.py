@@ -32,7 +32,7 @@ def test_anthropic_preset(monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
     model = chat_model(LLMConfig(provider="anthropic", model="claude-sonnet-4-5"))
     assert model.openai_api_base == "https://api.anthropic.com/v1/" and _key(model) == "sk-ant"
-    with pytest.raises(LLMError, match="provider 'anthropic' needs model"):
+    with pytest.raises(LLMError, match="provider 'anthropic' needs a model name"):
         chat_model(LLMConfig(provider="anthropic"))
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     with pytest.raises(LLMError, match=r"provider 'anthropic' needs an API key in \$ANTHROPIC_API_KEY"):

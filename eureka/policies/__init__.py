@@ -5,9 +5,9 @@
 
 from typing import Any
 
-from eureka.policies.records import ComponentStats, EpochRecord, TrainResult
+from eureka.policies.records import EpochRecord, TrainResult
 
-__all__ = ["ComponentStats", "EpochRecord", "TrainResult", "train"]
+__all__ = ["EpochRecord", "TrainResult", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -28,7 +28,8 @@ from rl_games.torch_runner import Runner
 from eureka.envs.base import BatchedEnv
 from eureka.envs.contract import NonFiniteRewardError, RewardFn
 from eureka.envs.task import Budget, Task
-from eureka.policies.records import ComponentStats, EpochRecord, TrainResult
+from eureka.policies.records import EpochRecord, TrainResult
+from eureka.sandbox.protocol import ComponentSummary
 
 ENV_NAME = "eureka"
 VECENV_TYPE = "EUREKA"
@@ -81,7 +82,7 @@ class _Recorder(AlgoObserver):
         episodes = int(stats.episodes.item())
         steps = max(stats.steps, 1)
         components = {
-            name: ComponentStats(mean=float(acc[0]) / steps, min=float(acc[1]), max=float(acc[2]))
+            name: ComponentSummary(mean=float(acc[0]) / steps, min=float(acc[1]), max=float(acc[2]))
             for name, acc in stats.components.items()
         }
         for name, c in components.items():

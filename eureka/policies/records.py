@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class ComponentStats:
-    """One reward component over one epoch: the mean of per-step batch means, and the extremes."""
-
-    mean: float
-    min: float
-    max: float
+from eureka.sandbox.protocol import ComponentSummary
 
 
 @dataclass(frozen=True)
@@ -32,7 +25,7 @@ class EpochRecord:
     wall_time: float
     fitness: float | None
     episodes: int
-    components: dict[str, ComponentStats]
+    components: dict[str, ComponentSummary]
 
 
 @dataclass

@@ -31,22 +31,23 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def running_workers() -> int:
+def worker_pids() -> set[int]:
     """Sandbox workers running on this machine now (other runs' or trainings' jobs), from /proc."""
-    count = 0
+    pids = set()
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:  # the process ended while we looked
             continue
-        count += b"eureka.sandbox.worker" in args
-    return count
+        if b"eureka.sandbox.worker" in args:
+            pids.add(int(cmdline.parent.name))
+    return pids
 
 
 def free_cores() -> int:
     """Cores for a new job's threads: the usable ones shared with the workers already running (torch's threads
     spin: two jobs on the same cores ran 10x slower than one thread each), at least one."""
-    return max(1, usable_cores() // (1 + running_workers()))
+    return max(1, usable_cores() // (1 + len(worker_pids())))
 
 
 def finished_result(job: Job, job_dir: Path) -> Result | None:

@@ -91,7 +91,8 @@ def read_progress(job_dir: Path, seen: int = 0) -> list[Progress]:
 
 
 class ComponentSummary(BaseModel):
-    """One reward component over one epoch."""
+    """One reward component over one epoch: the mean of per-step batch means, and the extremes (the trainer
+    records it, the job's result carries it)."""
 
     mean: float
     min: float

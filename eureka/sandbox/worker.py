@@ -23,7 +23,6 @@ from eureka.sandbox.protocol import (
     PROGRESS_FILE,
     RESULT_FILE,
     TRAIN_DIR,
-    ComponentSummary,
     Job,
     Progress,
     Result,
@@ -132,10 +131,7 @@ def result_from_training(job: Job, trained: TrainResult, wall_time: float) -> Re
         max_fitness=trained.max_fitness,
         final_fitness=trained.final_fitness,
         human_correlation=trained.correlation,
-        components=[
-            {name: ComponentSummary(mean=c.mean, min=c.min, max=c.max) for name, c in r.components.items()}
-            for r in trained.history
-        ],
+        components=[r.components for r in trained.history],
         env_steps=trained.env_steps,
         wall_time=wall_time,
         checkpoint=trained.checkpoint,

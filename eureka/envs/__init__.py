@@ -3,11 +3,11 @@
 from eureka.envs.base import BatchedEnv
 from eureka.envs.contract import NonFiniteRewardError, RewardContractError, RewardFn, StateVar
 from eureka.envs.registry import builtin_tasks
-from eureka.envs.task import Budget, Task
+from eureka.envs.task import PPOSettings, Task
 
 __all__ = [
     "BatchedEnv",
-    "Budget",
+    "PPOSettings",
     "NonFiniteRewardError",
     "RewardContractError",
     "RewardFn",

@@ -1,7 +1,7 @@
 """The built-in tasks: one entry each, with its goal, success threshold and default budget."""
 
 from eureka.envs import acrobot, cartpole, mountain_car, pendulum, quadrotor, reacher
-from eureka.envs.task import Budget, Task
+from eureka.envs.task import PPOSettings, Task
 
 
 def builtin_tasks() -> dict[str, Task]:
@@ -14,7 +14,7 @@ def builtin_tasks() -> dict[str, Task]:
             human_reward=cartpole.human_reward,
             draw=cartpole.draw,
             success_threshold=475.0,
-            budget=Budget(num_envs=512, epochs=60, horizon=16, minibatch_size=8192, mini_epochs=8, units=(32, 32)),
+            budget=PPOSettings(num_envs=512, epochs=60, horizon=16, minibatch_size=8192, mini_epochs=8, units=(32, 32)),
         ),
         Task(
             name="pendulum",
@@ -23,7 +23,7 @@ def builtin_tasks() -> dict[str, Task]:
             human_reward=pendulum.human_reward,
             draw=pendulum.draw,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=100, horizon=32),
+            budget=PPOSettings(num_envs=1024, epochs=100, horizon=32),
         ),
         Task(
             name="acrobot",
@@ -32,7 +32,7 @@ def builtin_tasks() -> dict[str, Task]:
             human_reward=acrobot.human_reward,
             draw=acrobot.draw,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=80, horizon=32),
+            budget=PPOSettings(num_envs=1024, epochs=80, horizon=32),
         ),
         Task(
             name="mountain_car",
@@ -41,7 +41,7 @@ def builtin_tasks() -> dict[str, Task]:
             human_reward=mountain_car.human_reward,
             draw=mountain_car.draw,
             success_threshold=0.9,
-            budget=Budget(num_envs=1024, epochs=60, horizon=32),
+            budget=PPOSettings(num_envs=1024, epochs=60, horizon=32),
         ),
         Task(
             name="quadrotor",
@@ -50,7 +50,7 @@ def builtin_tasks() -> dict[str, Task]:
             human_reward=quadrotor.human_reward,
             draw=quadrotor.draw,
             success_threshold=0.8,
-            budget=Budget(num_envs=1024, epochs=60, horizon=32, units=(128, 64)),
+            budget=PPOSettings(num_envs=1024, epochs=60, horizon=32, units=(128, 64)),
         ),
         Task(
             name="reacher",
@@ -59,7 +59,7 @@ def builtin_tasks() -> dict[str, Task]:
             human_reward=reacher.human_reward,
             draw=reacher.draw,
             success_threshold=0.8,
-            budget=Budget(num_envs=1024, epochs=100, horizon=32, units=(128, 64)),
+            budget=PPOSettings(num_envs=1024, epochs=100, horizon=32, units=(128, 64)),
         ),
     ]
     return {task.name: task for task in tasks}

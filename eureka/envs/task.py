@@ -34,7 +34,7 @@ def compute_reward(success: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch
 
 
 @dataclass(frozen=True)
-class Budget:
+class PPOSettings:
     """PPO training budget and the few hyper-parameters that differ between tasks.
 
     Attributes:
@@ -59,7 +59,7 @@ class Budget:
     units: tuple[int, ...] = (64, 64)
     entropy_coef: float = 0.0
 
-    def resized(self, *, epochs: int | None = None, num_envs: int | None = None) -> Budget:
+    def resized(self, *, epochs: int | None = None, num_envs: int | None = None) -> PPOSettings:
         """This budget with other epochs or envs; the minibatch shrinks to keep dividing the rollout.
 
         Raises:
@@ -98,7 +98,7 @@ class Task:
     env_cls: type[BatchedEnv]
     human_reward: RewardFn
     success_threshold: float
-    budget: Budget = field(default_factory=Budget)
+    budget: PPOSettings = field(default_factory=PPOSettings)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     draw: Callable[[Any, torch.Tensor], None] | None = None
 

@@ -27,7 +27,7 @@ from rl_games.torch_runner import Runner
 
 from eureka.envs.base import BatchedEnv
 from eureka.envs.contract import NonFiniteRewardError, RewardFn
-from eureka.envs.task import Budget, Task
+from eureka.envs.task import PPOSettings, Task
 from eureka.policies.records import EpochRecord, TrainResult
 from eureka.sandbox.protocol import ComponentSummary
 
@@ -107,7 +107,9 @@ class _Recorder(AlgoObserver):
             self.on_epoch(record)
 
 
-def rl_games_config(task: Task, budget: Budget, seed: int, device: str, threads: int, out_dir: Path) -> dict[str, Any]:
+def rl_games_config(
+    task: Task, budget: PPOSettings, seed: int, device: str, threads: int, out_dir: Path
+) -> dict[str, Any]:
     """The rl_games parameters for one run (IsaacGymEnvs' PPO defaults, sized by ``budget``)."""
     return {
         "seed": seed,
@@ -171,7 +173,7 @@ def rl_games_config(task: Task, budget: Budget, seed: int, device: str, threads:
 def make_agent(
     task: Task,
     env: BatchedEnv,
-    budget: Budget,
+    budget: PPOSettings,
     seed: int,
     device: str,
     threads: int,
@@ -199,7 +201,7 @@ def train(
     *,
     out_dir: Path,
     seed: int = 0,
-    budget: Budget | None = None,
+    budget: PPOSettings | None = None,
     device: str = "cpu",
     threads: int = 1,
     init_checkpoint: Path | None = None,

@@ -8,7 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from eureka.envs import BatchedEnv, Budget, Task
+from eureka.envs import BatchedEnv, PPOSettings, Task
 from eureka.policies.ppo import train
 from eureka.sandbox.rewards import load_reward
 
@@ -71,7 +71,7 @@ def test_a_task_written_from_the_docs_loads_checks_and_trains(tmp_path, monkeypa
             env_cls=module.PointEnv,
             human_reward=module.human_reward,
             success_threshold=0.9,
-            budget=Budget(num_envs=64, epochs=3, horizon=16, minibatch_size=1024),
+            budget=PPOSettings(num_envs=64, epochs=3, horizon=16, minibatch_size=1024),
         )
         assert "MAX_SPEED" in task.context_source and "human_reward" not in task.context_source
         assert task.constants == {"MAX_SPEED": 1.0, "DT": 0.1}

@@ -2,7 +2,7 @@
 
 from eureka.agent.state import Candidate
 from eureka.config import RunConfig
-from eureka.envs.task import Budget, Task
+from eureka.envs.task import PPOSettings, Task
 from eureka.plugins import hookimpl
 from eureka.sandbox.protocol import Result
 from eureka_plugin_example import slider
@@ -21,7 +21,7 @@ def eureka_tasks() -> list[Task]:
             human_reward=slider.human_reward,
             draw=slider.draw,
             success_threshold=0.8,
-            budget=Budget(num_envs=512, epochs=40, horizon=32, minibatch_size=8192, mini_epochs=4, units=(32, 32)),
+            budget=PPOSettings(num_envs=512, epochs=40, horizon=32, minibatch_size=8192, mini_epochs=4, units=(32, 32)),
         )
     ]
 

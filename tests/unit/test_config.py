@@ -79,3 +79,11 @@ def test_every_key_is_known():
             value = value[part]
         if not isinstance(value, dict):
             assert RunConfig.load(None, {key: value}) == RunConfig(), key
+
+
+def test_the_documented_example_config_loads():
+    from pathlib import Path
+
+    example = RunConfig.load(Path(__file__).resolve().parents[2] / "docs" / "run.example.yaml")
+    assert (example.task, example.search.samples, example.llm.provider) == ("pendulum", 8, "openai")
+    assert example.executor.devices == ["cuda:0", "cuda:1"]

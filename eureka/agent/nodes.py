@@ -327,7 +327,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *notes])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
     get_stream_writer()(
-        Event(f"it{iteration}", Activity.REFLECTED, f"best {best.id} of {len(trained)} trained", best.fitness)
+        Event(f"it{iteration}", Activity.REFLECTED, f"best {best.id} of {len(trained)} trained", fitness=best.fitness)
     )
     return {
         "iteration": iteration + 1,

@@ -93,4 +93,4 @@ def test_a_run_killed_during_training_resumes_without_retraining(tmp_path):
     # run.log: the killed run's lines stay, each resume appends its own
     log = folder.log.read_text().splitlines()
     assert " started " in log[0] and sum(" resumed " in line for line in log) == 2
-    assert any("it1-c0 trained fitness" in line for line in log) and "finished: score" in log[-1]
+    assert any("it1-c0 trained fitness" in line for line in log) and "finished: human-normalised score" in log[-1]

@@ -5,7 +5,6 @@ Usage: ``python benchmarks/bench_sandbox.py``; prints Markdown tables for benchm
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import torch
 from eureka.plugins.manager import get_task
 from eureka.policies import train
 from eureka.sandbox.backends import ProcessBackend
-from eureka.sandbox.protocol import TRAIN_DIR, Job
+from eureka.sandbox.protocol import Job, read_progress
 from eureka.sandbox.rewards import compile_reward
 
 REPEATS = 5
@@ -91,10 +90,10 @@ def training_inside_vs_outside(epochs: int = 60) -> None:
         start = time.perf_counter()
         inside = ProcessBackend().run(job, Path(tmp) / "in")
         total = time.perf_counter() - start
-        inside_training = json.loads((Path(tmp) / "in" / TRAIN_DIR / "result.json").read_text())
+        last_epoch = read_progress(Path(tmp) / "in")[-1]  # its wall time counts from the training's start
     # Both rates count the same thing: PPO training (rollouts + updates), set-up excluded.
     out_rate = outside.env_steps / outside.wall_time
-    in_rate = inside_training["env_steps"] / inside_training["wall_time"]
+    in_rate = last_epoch.env_steps / last_epoch.wall_time
     print(f"\n| cartpole, {epochs} epochs, 1 thread | env steps/s |")
     print("|---|---|")
     print(f"| in-process training | {out_rate:,.0f} |")

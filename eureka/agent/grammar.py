@@ -4,9 +4,10 @@ llama.cpp samples only tokens the grammar allows, so every reply is one ```pytho
 lines before ``def compute_reward(`` whose parameters are state variables of the task, each at most once and in
 the task's order (an invented or repeated name cannot be written: a small model at temperature 1 once looped on
 one name until it ran out of tokens), and a body that opens with code rather than a docstring (shorter replies).
-The block's end is the reply's end: no prose after it. Imports are torch and math only, and annotations are torch
-types or builtin generics (``Tuple`` would need ``typing``, which the policy refuses). What the body computes stays
-the model's.
+Every part of the header is bounded (a few import lines, short annotations, a little whitespace): a model that
+loops there runs into the next rule, not into ``max_tokens``. The block's end is the reply's end: no prose after
+it. Imports are torch and math only, and annotations are torch types or builtin generics (``Tuple`` would need
+``typing``, which the policy refuses). What the body computes stays the model's.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ import json
 from eureka.envs.task import Task
 
 _RULES = r"""
-root ::= "```python\n" header* signature ":\n" first body "```"
+root ::= "```python\n" header{0,4} signature ":\n" first body "```"
 signature ::= "def compute_reward(" space params ","? space ")" returns?
-header ::= (("import " module (" as " [a-z]+)?) | ("from " module " import " [a-zA-Z_0-9, ]+))? "\n"
+header ::= (("import " module (" as " [a-z]{1,8})?) | ("from " module " import " [a-zA-Z_0-9, ]{1,80}))? "\n"
 module ::= "torch" | "math"
-space ::= [ \n]*
+space ::= [ \n]{0,12}
 comma ::= "," space
-type ::= (": " ("torch." | "float" | "int") [a-zA-Z_.]*)?
-returns ::= " -> " ("tuple[" | "torch.") [^:\n]*
+type ::= (": " ("torch." | "float" | "int") [a-zA-Z_.]{0,24})?
+returns ::= " -> " ("tuple[" | "torch.") [^:\n]{0,80}
 first ::= "    " [^"'\n `] [^\n`]* "\n"
 body ::= ([^`] | "`" [^`] | "``" [^`])*
 """

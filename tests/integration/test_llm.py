@@ -88,7 +88,7 @@ def test_the_grammar_makes_an_invented_parameter_impossible(server):
     model = chat_model(config)
     for _ in range(2):
         (text,), _ = ask_each(model, [[HumanMessage(ask)]], config, grammar=reward_grammar(task))
-        assert text.startswith("```python\n")
+        assert text.startswith("```python\n") and "def compute_reward(" in text, text
         head = text[text.index("def compute_reward(") :]
         signature, _, body = head.partition(":\n")  # a reply cut at max_tokens may not parse past its signature
         assert ")" in signature, text

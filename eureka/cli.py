@@ -172,11 +172,10 @@ def _option(key: str, *flags: str) -> Any:
         model = model.model_fields[section].annotation
     field = model.model_fields[leaf]
     default = field.get_default(call_default_factory=True)
-    option = typer.Option(*flags, help="")
     text = field.description or leaf
     value = ", ".join(map(str, default)) if isinstance(default, list) else default
     shown = "" if default is None or isinstance(default, bool) else f" [default: {value}]"
-    option.help = f"{text[0].upper()}{text[1:]}.{shown}"
+    option = typer.Option(*flags, help=f"{text[0].upper()}{text[1:]}.{shown}")
     option.config_key = key  # read back by _config_keys: the option's key is written once, here
     return option
 

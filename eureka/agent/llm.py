@@ -218,8 +218,8 @@ def _api_key(config: LLMConfig) -> str:
     Raises:
         LLMError: the variable is not set.
     """
-    name = config.api_key_env or PRESETS[config.provider][0]
-    key = os.environ.get(name)
+    name = _key_name(config)
+    key = os.environ.get(name) if name else None
     if not key:
         raise LLMError(f"provider {config.provider!r} needs an API key in ${name}; it is not set")
     return key

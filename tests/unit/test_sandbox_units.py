@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -215,6 +216,9 @@ def test_a_new_jobs_threads_share_the_cores_with_running_workers():
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "eureka.sandbox.worker"])
     try:
+        deadline = time.monotonic() + 10  # its /proc cmdline may read empty for a moment around the exec
+        while sleeper.pid not in worker_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert sleeper.pid in worker_pids()
         assert free_cores() <= max(1, usable_cores() // 2)
     finally:

@@ -17,7 +17,7 @@ import torch
 from eureka.plugins.manager import get_task
 from eureka.policies import train
 from eureka.sandbox.backends import ProcessBackend
-from eureka.sandbox.protocol import Job, read_progress
+from eureka.sandbox.protocol import Job
 from eureka.sandbox.rewards import compile_reward
 
 REPEATS = 5
@@ -90,7 +90,7 @@ def training_inside_vs_outside(epochs: int = 60) -> None:
         start = time.perf_counter()
         inside = ProcessBackend().run(job, Path(tmp) / "in")
         total = time.perf_counter() - start
-        last_epoch = read_progress(Path(tmp) / "in")[-1]  # its wall time counts from the training's start
+        last_epoch = inside.history[-1]  # its wall time counts from the training's start
     # Both rates count the same thing: PPO training (rollouts + updates), set-up excluded.
     out_rate = outside.env_steps / outside.wall_time
     in_rate = last_epoch.env_steps / last_epoch.wall_time

@@ -1,13 +1,11 @@
-"""PPO training (rl_games) of a task with a reward function.
+"""PPO training (rl_games) of a task with a reward function; it returns a ``sandbox.protocol.Training``.
 
-``train`` is imported on first use: rl_games takes seconds to import, and the records are needed without it.
+``train`` is imported on first use: rl_games takes seconds to import.
 """
 
 from typing import Any
 
-from eureka.policies.records import EpochRecord, TrainResult
-
-__all__ = ["EpochRecord", "TrainResult", "train"]
+__all__ = ["train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -28,8 +28,7 @@ from rl_games.torch_runner import Runner
 from eureka.envs.base import BatchedEnv
 from eureka.envs.contract import NonFiniteRewardError, RewardFn
 from eureka.envs.task import PPOSettings, Task
-from eureka.policies.records import EpochRecord, TrainResult
-from eureka.sandbox.protocol import ComponentSummary
+from eureka.sandbox.protocol import ComponentSummary, EpochRecord, Training
 
 ENV_NAME = "eureka"
 VECENV_TYPE = "EUREKA"
@@ -207,7 +206,7 @@ def train(
     init_checkpoint: Path | None = None,
     on_epoch: EpochCallback | None = None,
     reference_fn: RewardFn | None = None,
-) -> TrainResult:
+) -> Training:
     """Train a PPO policy on ``task`` with ``reward_fn``; write ``policy.pth`` and logs into ``out_dir``.
 
     Args:
@@ -220,7 +219,7 @@ def train(
         threads: torch intra-op threads.
         init_checkpoint: fine-tune from this policy (curriculum) instead of starting from scratch.
         on_epoch: called after every epoch with its record (progress bars).
-        reference_fn: also compute this reward (the human one) on every step, for the result's ``correlation``.
+        reference_fn: also compute this reward (the human one) on every step, for the result's ``human_correlation``.
 
     Returns:
         The training result (a sandboxed job writes it as its ``result.json``).
@@ -248,15 +247,10 @@ def train(
     for stale in (out_dir / "rl_games" / "nn").glob("*.pth"):
         stale.unlink()  # rl_games' own end-of-training copy of the same weights
 
-    result = TrainResult(
-        task=task.name,
-        seed=seed,
-        device=device,
-        epochs=len(recorder.history),
+    return Training(
+        history=recorder.history,
         env_steps=recorder.history[-1].env_steps if recorder.history else 0,
         wall_time=wall_time,
-        history=recorder.history,
         checkpoint=str(checkpoint),
-        correlation=env.correlation(),
+        human_correlation=env.correlation(),
     )
-    return result

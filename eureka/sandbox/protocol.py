@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
 
 from eureka.sandbox.untrusted import clean_text, read_capped, write_new
 
@@ -91,43 +91,86 @@ def read_progress(job_dir: Path, seen: int = 0) -> list[Progress]:
 
 
 class ComponentSummary(BaseModel):
-    """One reward component over one epoch: the mean of per-step batch means, and the extremes (the trainer
-    records it, the job's result carries it)."""
+    """One reward component over one epoch: the mean of per-step batch means, and the extremes."""
 
     mean: float
     min: float
     max: float
 
 
-class Result(BaseModel):
-    """How a job ended and what it measured."""
+class EpochRecord(Progress):
+    """One PPO epoch in full: its progress line and what the trainer measured (the trainer makes it, a job's
+    result carries one per epoch)."""
+
+    episodes: int = Field(0, description="episodes that ended this epoch")
+    components: dict[str, ComponentSummary] = Field(
+        default_factory=dict, description="reward component name -> statistics over this epoch's steps"
+    )
+
+    # A record may come from a job that got past the policy: its names are cleaned and capped whoever reads it.
+    @field_validator("components")
+    @classmethod
+    def _clean_names(cls, components: dict[str, ComponentSummary]) -> dict[str, ComponentSummary]:
+        return {clean_text(name, MAX_NAME_CHARS): c for name, c in components.items()}
+
+
+class Training(BaseModel):
+    """What a training run measured: ``policies.train`` returns it, a job's ``Result`` carries it."""
+
+    history: list[EpochRecord] = Field(default_factory=list, description="one record per epoch")
+    env_steps: int = Field(0, description="environment transitions (all envs)")
+    wall_time: float = Field(0.0, description="seconds of training; in a job's result, from worker start to end")
+    checkpoint: str | None = Field(None, description="path of the final policy checkpoint")
+    human_correlation: float | None = Field(
+        None, description="Pearson correlation of the reward with the human reward over training (when asked)"
+    )
+
+    @property
+    def epochs(self) -> int:
+        """Epochs run."""
+        return len(self.history)
+
+    @computed_field  # written into result.json for readers of the file; recomputed when read back
+    @property
+    def fitness_curve(self) -> list[float | None]:
+        """Per-epoch fitness (None where no episode ended)."""
+        return [r.fitness for r in self.history]
+
+    @computed_field
+    @property
+    def max_fitness(self) -> float | None:
+        """Best epoch fitness over training: Eureka's selection score."""
+        return max((f for f in self.fitness_curve if f is not None), default=None)
+
+    @computed_field
+    @property
+    def final_fitness(self) -> float | None:
+        """Fitness of the last epoch in which an episode ended."""
+        seen = [f for f in self.fitness_curve if f is not None]
+        return seen[-1] if seen else None
+
+    @property
+    def components(self) -> list[dict[str, ComponentSummary]]:
+        """Per epoch: component name -> statistics."""
+        return [r.components for r in self.history]
+
+    def first_epoch_reaching(self, threshold: float) -> EpochRecord | None:
+        """The first epoch whose fitness reached ``threshold``, if any."""
+        return next((r for r in self.history if r.fitness is not None and r.fitness >= threshold), None)
+
+
+class Result(Training):
+    """How a job ended, and what it measured if it trained."""
 
     job_id: str
     status: Status
     error: str | None = Field(None, description="short human-readable error; candidate line numbers kept")
-    fitness_curve: list[float | None] = Field(default_factory=list, description="per-epoch fitness")
-    max_fitness: float | None = None
-    final_fitness: float | None = None
-    human_correlation: float | None = Field(
-        None, description="Pearson correlation of the reward with the human reward over training (when asked)"
-    )
-    components: list[dict[str, ComponentSummary]] = Field(
-        default_factory=list, description="per epoch: component name -> statistics"
-    )
-    env_steps: int = 0
-    wall_time: float = Field(0.0, description="seconds from worker start to end")
-    checkpoint: str | None = None
 
     # A Result may come from a job that got past the policy: its texts are cleaned and capped whoever reads it.
     @field_validator("error")
     @classmethod
     def _clean_error(cls, text: str | None) -> str | None:
         return None if text is None else clean_text(text, MAX_ERROR_CHARS)
-
-    @field_validator("components")
-    @classmethod
-    def _clean_names(cls, components: list[dict[str, ComponentSummary]]) -> list[dict[str, ComponentSummary]]:
-        return [{clean_text(name, MAX_NAME_CHARS): c for name, c in epoch.items()} for epoch in components]
 
     @property
     def ok(self) -> bool:

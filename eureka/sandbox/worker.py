@@ -15,7 +15,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from eureka.sandbox.protocol import (
     JOB_FILE,
@@ -23,6 +22,7 @@ from eureka.sandbox.protocol import (
     PROGRESS_FILE,
     RESULT_FILE,
     TRAIN_DIR,
+    EpochRecord,
     Job,
     Progress,
     Result,
@@ -31,9 +31,6 @@ from eureka.sandbox.protocol import (
 )
 from eureka.sandbox.restricted import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
 from eureka.sandbox.untrusted import clean_text
-
-if TYPE_CHECKING:
-    from eureka.policies.records import EpochRecord, TrainResult
 
 MAX_FILE_BYTES = 2 << 30  # checkpoints and logs stay far below this
 CLONE_THREAD = 0x00010000
@@ -122,22 +119,6 @@ def classify(exc: BaseException) -> Status:
     return Status.RUNTIME_ERROR
 
 
-def result_from_training(job: Job, trained: TrainResult, wall_time: float) -> Result:
-    """The Result of a finished training run."""
-    return Result(
-        job_id=job.job_id,
-        status=Status.OK,
-        fitness_curve=trained.fitness_curve,
-        max_fitness=trained.max_fitness,
-        final_fitness=trained.final_fitness,
-        human_correlation=trained.correlation,
-        components=[r.components for r in trained.history],
-        env_steps=trained.env_steps,
-        wall_time=wall_time,
-        checkpoint=trained.checkpoint,
-    )
-
-
 def run_job(job_dir: Path) -> Result:
     """Check and train the job in ``job_dir``; return its Result (also what ``main`` writes)."""
     from eureka.plugins.manager import get_task
@@ -149,10 +130,7 @@ def run_job(job_dir: Path) -> Result:
     progress = (job_dir / PROGRESS_FILE).open("a", buffering=1)
 
     def on_epoch(record: EpochRecord) -> None:
-        line = Progress(
-            epoch=record.epoch, fitness=record.fitness, env_steps=record.env_steps, wall_time=record.wall_time
-        )
-        progress.write(line.model_dump_json() + "\n")
+        progress.write(record.model_dump_json(include=set(Progress.model_fields)) + "\n")
 
     try:
         fn = compile_reward(job.reward_code, task, FILENAME)
@@ -184,7 +162,7 @@ def run_job(job_dir: Path) -> Result:
         )
     finally:
         progress.close()
-    return result_from_training(job, trained, time.perf_counter() - start)
+    return Result(job_id=job.job_id, status=Status.OK, **dict(trained) | {"wall_time": time.perf_counter() - start})
 
 
 def refused_at_compile_time(job: Job) -> Result | None:

@@ -9,7 +9,7 @@ from eureka.agent.graph import THREAD, build_graph, open_checkpointer
 from eureka.agent.state import Attempt, Candidate, FinalScore, Stage, add_values, human_normalised
 from eureka.envs import RewardContractError
 from eureka.plugins.manager import get_task
-from eureka.sandbox.protocol import ComponentSummary, Result, Status
+from eureka.sandbox.protocol import ComponentSummary, EpochRecord, Result, Status
 from eureka.sandbox.rewards import static_check
 
 CARTPOLE = get_task("cartpole")
@@ -121,9 +121,16 @@ def test_state_survives_the_checkpoint_round_trip(tmp_path):
     result = Result(
         job_id="j",
         status=Status.OK,
-        fitness_curve=[1.0, None],
-        max_fitness=1.0,
-        components=[{"a": ComponentSummary(mean=1.0, min=0.0, max=2.0)}],
+        history=[
+            EpochRecord(
+                epoch=1,
+                fitness=1.0,
+                env_steps=8,
+                wall_time=0.1,
+                components={"a": ComponentSummary(mean=1.0, min=0.0, max=2.0)},
+            ),
+            EpochRecord(epoch=2, fitness=None, env_steps=16, wall_time=0.2),
+        ],
     )
     candidate = _candidate(0, Stage.VALID).trained(result)
     checkpointer = open_checkpointer(tmp_path / "state.sqlite")

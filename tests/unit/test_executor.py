@@ -9,7 +9,7 @@ from pathlib import Path
 
 from eureka.sandbox.backends.base import SandboxBackend, prepare_job_dir
 from eureka.sandbox.executor import LocalExecutor, finished_result
-from eureka.sandbox.protocol import RESULT_FILE, Job, Result, Status, write_model
+from eureka.sandbox.protocol import RESULT_FILE, EpochRecord, Job, Result, Status, write_model
 
 
 class RecordingBackend(SandboxBackend):
@@ -33,7 +33,11 @@ class RecordingBackend(SandboxBackend):
             self.devices[job.job_id] = job.device
         time.sleep(0.05)
         prepare_job_dir(job, job_dir)
-        result = Result(job_id=job.job_id, status=Status.OK, max_fitness=1.0)
+        result = Result(
+            job_id=job.job_id,
+            status=Status.OK,
+            history=[EpochRecord(epoch=1, fitness=1.0, env_steps=0, wall_time=0.0)],
+        )
         write_model(job_dir / RESULT_FILE, result)
         with self.lock:
             self.running -= 1

@@ -93,11 +93,12 @@ def test_entry_point_plugins_load_and_their_problems_are_reported(entry_points):
 def test_metrics_and_feedback_reach_the_reflection_built_ins_first(entry_points):
     from eureka.agent.state import Attempt, Candidate, Stage
     from eureka.config import RunConfig
-    from eureka.sandbox.protocol import Result, Status
+    from eureka.sandbox.protocol import EpochRecord, Result, Status
 
     plugins = Plugins()
     task = plugins.tasks()["cartpole"]
-    result = Result(job_id="j", status=Status.OK, fitness_curve=[10.0, 20.0], max_fitness=20.0, final_fitness=20.0)
+    history = [EpochRecord(epoch=i, fitness=f, env_steps=0, wall_time=0.0) for i, f in ((1, 10.0), (2, 20.0))]
+    result = Result(job_id="j", status=Status.OK, history=history)
     candidate = Candidate(
         id="it1-c0", iteration=1, index=0, attempts=[Attempt(reply="r", code="c")], stage=Stage.TRAINED, result=result
     )

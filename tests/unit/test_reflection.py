@@ -2,7 +2,7 @@
 
 from eureka.agent.reflection import diagnostics, reflection, sample, statistics_text
 from eureka.plugins.manager import get_task
-from eureka.sandbox.protocol import ComponentSummary, Result, Status
+from eureka.sandbox.protocol import ComponentSummary, EpochRecord, Result, Status
 
 TASK = get_task("cartpole")
 
@@ -12,10 +12,16 @@ def _result(fitness, components):
     return Result(
         job_id="c",
         status=Status.OK,
-        fitness_curve=fitness,
-        max_fitness=max((f for f in fitness if f is not None), default=None),
-        components=[
-            {name: ComponentSummary(mean=v[i], min=v[i] - 1, max=v[i] + 1) for name, v in components.items()}
+        history=[
+            EpochRecord(
+                epoch=i + 1,
+                fitness=fitness[i],
+                env_steps=0,
+                wall_time=0.0,
+                components={
+                    name: ComponentSummary(mean=v[i], min=v[i] - 1, max=v[i] + 1) for name, v in components.items()
+                },
+            )
             for i in range(epochs)
         ],
     )

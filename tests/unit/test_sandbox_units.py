@@ -12,7 +12,7 @@ import pytest
 from eureka.sandbox.backends.base import LOG_BYTES, outcome, prepare_job_dir
 from eureka.sandbox.backends.docker import gpu_index
 from eureka.sandbox.backends.process import ProcessBackend, bwrap_command
-from eureka.sandbox.protocol import RESULT_FILE, Job, Result, Status, read_progress
+from eureka.sandbox.protocol import RESULT_FILE, EpochRecord, Job, Result, Status, read_progress
 from eureka.sandbox.untrusted import LogTail, clean_text
 from eureka.sandbox.worker import candidate_error, classify
 
@@ -78,6 +78,10 @@ def test_outcome_without_a_result_file(tmp_path, returncode, timed_out, log, sta
     assert (job_dir / "worker.log").read_text() == log
 
 
+def _epoch(fitness: float, **fields) -> EpochRecord:
+    return EpochRecord(epoch=1, fitness=fitness, env_steps=0, wall_time=0.0, **fields)
+
+
 def _tail(data: bytes) -> LogTail:
     tail = LogTail(LOG_BYTES)
     tail.feed(data)
@@ -86,7 +90,7 @@ def _tail(data: bytes) -> LogTail:
 
 def test_outcome_prefers_the_workers_result(tmp_path):
     job_dir = prepare_job_dir(JOB, tmp_path / "job")
-    (job_dir / RESULT_FILE).write_text(Result(job_id="j", status=Status.OK, max_fitness=3.0).model_dump_json())
+    (job_dir / RESULT_FILE).write_text(Result(job_id="j", status=Status.OK, history=[_epoch(3.0)]).model_dump_json())
     assert outcome(JOB, job_dir, 0, False, 1.0, _tail(b"")).max_fitness == 3.0
 
 
@@ -102,7 +106,7 @@ def test_the_host_follows_no_symlink_the_job_planted(tmp_path):
     """A job folder whose result.json, result.tmp and worker.log point at host files: none is read or written."""
     job_dir = prepare_job_dir(JOB, tmp_path / "job")
     forged, secret, victim = tmp_path / "forged.json", tmp_path / "secret", tmp_path / "victim"
-    forged.write_text(forged_text := Result(job_id="j", status=Status.OK, max_fitness=1e30).model_dump_json())
+    forged.write_text(forged_text := Result(job_id="j", status=Status.OK, history=[_epoch(1e30)]).model_dump_json())
     secret.write_text("API_KEY=sk-secret")
     victim.write_text("precious")
     (job_dir / RESULT_FILE).symlink_to(forged)
@@ -140,7 +144,7 @@ def test_result_texts_from_a_job_are_cleaned_and_capped():
         job_id="j",
         status=Status.RUNTIME_ERROR,
         error="\x1b[2J\x1b[32mmax fitness 500\x07" + "x" * 10_000,
-        components=[{"a\x1b[31mb": {"mean": 0, "min": 0, "max": 0}}],
+        history=[_epoch(0.0, components={"a\x1b[31mb": {"mean": 0, "min": 0, "max": 0}})],
     )
     assert "\x1b" not in result.error and "\x07" not in result.error and len(result.error) <= 2000
     assert list(result.components[0]) == ["a\ufffd[31mb"]

@@ -6,7 +6,7 @@ import ast
 import pytest
 
 from eureka.agent.tuning import Trial, TuningStudy, constants, literal, run_study, with_values
-from eureka.sandbox.protocol import Result, Status
+from eureka.sandbox.protocol import EpochRecord, Result, Status
 
 REWARD = """import torch
 
@@ -53,6 +53,12 @@ def test_literals_are_floats_with_three_significant_digits(value, text):
     assert literal(value) == text and float(text) == pytest.approx(value, rel=1e-2)
 
 
+def _trained(number: int, fitness: float) -> Result:
+    """A trial's job that trained one epoch to ``fitness``."""
+    history = [EpochRecord(epoch=1, fitness=fitness, env_steps=0, wall_time=0.0)]
+    return Result(job_id=str(number), status=Status.OK, history=history)
+
+
 def _objective(code: str) -> float:
     """A stand-in for training: fitness peaks where the temperature is 0.1 (the code holds 0.5)."""
     temperature = next(c.value for c in constants(code) if c.name == "upright_temperature")
@@ -64,7 +70,7 @@ def test_the_study_improves_on_the_untuned_numbers_and_runs_trials_in_batches(tm
 
     def train(batch):
         batches.append([n for n, _ in batch])
-        return [Result(job_id=str(n), status=Status.OK, max_fitness=_objective(code)) for n, code in batch]
+        return [_trained(n, _objective(code)) for n, code in batch]
 
     untuned = _objective(REWARD)
     trials = run_study(REWARD, found, untuned, 12, 3, tmp_path / "study.journal", 0, train)
@@ -90,9 +96,7 @@ def test_failed_trials_count_as_failed_and_a_resumed_study_reruns_only_the_inter
     def finishing(batch):  # as the executor does: finished jobs are read back from their folders, free
         calls.append([n for n, _ in batch])
         return [
-            Result(job_id=str(n), status=Status.TIMEOUT, error="timed out")
-            if n <= 2
-            else Result(job_id=str(n), status=Status.OK, max_fitness=60.0)
+            Result(job_id=str(n), status=Status.TIMEOUT, error="timed out") if n <= 2 else _trained(n, 60.0)
             for n, _ in batch
         ]
 

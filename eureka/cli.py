@@ -24,6 +24,7 @@ from eureka.sandbox.backends import SandboxUnavailable
 from eureka.sandbox.executor import LocalExecutor
 from eureka.sandbox.protocol import Job
 from eureka.sandbox.protocol import Progress as TrainProgress
+from eureka.sandbox.ray_executor import ClusterError
 from eureka.sandbox.untrusted import clean_text
 
 if TYPE_CHECKING:
@@ -224,6 +225,8 @@ def run(
     sandbox: Annotated[str | None, _option("sandbox.backend")] = None,
     workers: Annotated[int | None, _option("executor.workers")] = None,
     device: Annotated[list[str] | None, _option("executor.devices")] = None,
+    executor: Annotated[str | None, _option("executor.kind")] = None,
+    ray_address: Annotated[str | None, _option("executor.ray_address")] = None,
     init_reward: Annotated[str | None, _option("init_reward")] = None,
     feedback: Annotated[str | None, _option("feedback")] = None,
     from_checkpoint: Annotated[Path | None, _option("from_checkpoint")] = None,
@@ -265,7 +268,7 @@ def run(
             folder = RunFolder.create(runs_dir, settings.task)
             settings.save(folder.config)
         context = make_context(settings, folder)
-    except (KeyError, ValueError, RunNotFound, RewardContractError, SandboxUnavailable, LLMError) as exc:
+    except (KeyError, ValueError, RunNotFound, RewardContractError, SandboxUnavailable, ClusterError, LLMError) as exc:
         raise _fail(_reason(exc)) from None
 
     state = _live_search(context, resume is not None, f"eureka run --resume {folder.id}")
@@ -355,7 +358,7 @@ def bench(
     hint = f"eureka bench --resume {bench_dir.name}"
     try:
         rows, path = run_bench(bench_dir, settings, lambda context, resume: _live_search(context, resume, hint))
-    except (KeyError, ValueError, SandboxUnavailable, LLMError) as exc:
+    except (KeyError, ValueError, SandboxUnavailable, ClusterError, LLMError) as exc:
         raise _fail(_reason(exc)) from None
     for line in table_lines(rows):
         console.print(line, highlight=False, soft_wrap=True)

@@ -163,10 +163,14 @@ class SandboxConfig(Settings):
 class ExecutorConfig(Settings):
     """How many candidates train at once, and on which devices."""
 
-    kind: str = Field("local", description="executor: local, or one a plugin adds")
+    kind: str = Field("local", description="executor: local, ray (a Ray cluster), or one a plugin adds")
     workers: int | None = Field(None, ge=1, description="parallel jobs; one per GPU, or cores / threads on CPU")
     devices: list[str] = Field(default_factory=lambda: ["cpu"], description="devices jobs are spread over")
     threads: int = Field(1, ge=1, description="torch threads per CPU job")
+    ray_address: str | None = Field(
+        None, description="Ray cluster for --executor ray: auto, or ray://host:port; unset starts Ray on this machine"
+    )
+    retries: int = Field(3, ge=0, description="runs of a job on another node after its node died (ray executor)")
 
 
 class RunConfig(Settings):

@@ -1,4 +1,5 @@
-"""Built-in plugin: the local executor (parallel jobs on this machine's cores or GPUs)."""
+"""Built-in plugin: the local executor (parallel jobs on this machine's cores or GPUs) and the Ray executor (jobs
+on a cluster's nodes; Ray is imported only when it is chosen)."""
 
 from collections.abc import Callable
 
@@ -12,6 +13,12 @@ def local_executor(backend: SandboxBackend, config: ExecutorConfig) -> Executor:
     return LocalExecutor(backend, config.devices, config.workers, config.threads)
 
 
+def ray_executor(backend: SandboxBackend, config: ExecutorConfig) -> Executor:
+    from eureka.sandbox.ray_executor import RayExecutor
+
+    return RayExecutor(backend, config.ray_address, config.devices, config.workers, config.threads, config.retries)
+
+
 @hookimpl(trylast=True)
 def eureka_executors() -> dict[str, Callable[[SandboxBackend, ExecutorConfig], Executor]]:
-    return {"local": local_executor}
+    return {"local": local_executor, "ray": ray_executor}

@@ -102,7 +102,7 @@ class LocalExecutor:
                 return self.backend.run(job, job_dir)
             stop = threading.Event()
             watcher = threading.Thread(
-                target=contextvars.copy_context().run, args=(self._watch, job, job_dir, on_progress, stop), daemon=True
+                target=contextvars.copy_context().run, args=(self.watch, job, job_dir, on_progress, stop), daemon=True
             )
             watcher.start()
             try:
@@ -114,7 +114,8 @@ class LocalExecutor:
             self._slots.put(device)
 
     @staticmethod
-    def _watch(job: Job, job_dir: Path, on_progress: ProgressFn, stop: threading.Event) -> None:
+    def watch(job: Job, job_dir: Path, on_progress: ProgressFn, stop: threading.Event) -> None:
+        """Hand ``job``'s new progress lines to ``on_progress`` every ``POLL_S`` until ``stop``, then the last."""
         seen = 0
         while True:
             finished = stop.is_set()  # read before the file, so that the last lines are never missed

@@ -1,4 +1,5 @@
-"""A real Docker-compatible engine for the docker-backend tests, built without any registry.
+"""Real infrastructure for the integration tests: a Ray cluster of two nodes on this machine, and a
+Docker-compatible engine for the docker-backend tests, built without any registry.
 
 The session starts podman's Docker-compatible service on a private socket (with runc and the ulimits of
 tests/docker/containers.conf), imports a Debian bookworm base image made by debootstrap (the root filesystem is
@@ -114,3 +115,18 @@ def docker_backend():
     finally:
         service.terminate()
         service.wait(timeout=30)
+
+
+@pytest.fixture
+def ray_cluster():
+    """A real Ray cluster on this machine: a head (1 CPU) and a second node (1 CPU), each its own set of Ray
+    processes. Yields the cluster and the second node; the test's driver is shut down with it."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    second = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    yield cluster, second
+    ray.shutdown()
+    cluster.shutdown()

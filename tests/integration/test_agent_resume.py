@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from scripted import GOOD
 
@@ -18,6 +19,7 @@ from eureka.agent.state import Stage
 from eureka.config import RunConfig
 
 KILL_AFTER_S = 300
+STRAY_S = 30.0
 
 RUN_SCRIPT = textwrap.dedent(
     """
@@ -50,7 +52,19 @@ def _wait_for(path: Path, process: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
-def test_a_run_killed_during_training_resumes_without_retraining(tmp_path):
+@pytest.fixture(params=["local", "ray"])
+def executor(request) -> tuple[dict, str]:
+    """The executor's settings, and the command line of a worker of the run: local, or on a Ray cluster of two
+    nodes on this machine (the run killed is the head's process, the driver)."""
+    if request.param == "local":
+        yield {}, "eureka.sandbox.worker {root}"
+        return
+    cluster, _ = request.getfixturevalue("ray_cluster")
+    yield {"executor.kind": "ray", "executor.ray_address": cluster.address}, "eureka.sandbox.worker /tmp/eureka-ray-"
+
+
+def test_a_run_killed_during_training_resumes_without_retraining(tmp_path, executor):
+    settings, worker_command = executor
     config = RunConfig.load(
         None,
         {
@@ -63,6 +77,7 @@ def test_a_run_killed_during_training_resumes_without_retraining(tmp_path):
             "training.final_seeds": 1,
             "training.final_epochs": 3,
             "executor.workers": 1,  # one job at a time: the kill lands between the first and the last
+            **settings,
         },
     )
     folder = RunFolder.create(tmp_path / "runs", "cartpole")
@@ -77,9 +92,13 @@ def test_a_run_killed_during_training_resumes_without_retraining(tmp_path):
         process.kill()
     finished_before = first.stat().st_mtime_ns, first.read_text()
     assert not (folder.job_dir("it1-c2", 0) / "result.json").exists(), "the kill came too late to test anything"
-    time.sleep(1.0)  # bubblewrap's --die-with-parent takes the killed run's worker down
-    stray = subprocess.run(["pgrep", "-f", f"eureka.sandbox.worker {folder.root}"], capture_output=True, text=True)
-    assert stray.stdout == "", f"workers of the killed run still running: {stray.stdout}"
+    # bubblewrap's --die-with-parent takes the killed run's worker down (Ray first ends the dead driver's tasks)
+    deadline, pattern = time.monotonic() + STRAY_S, worker_command.format(root=folder.root)
+    while (stray := subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
+    assert stray == "", f"workers of the killed run still running: {stray}"
 
     state = run_search(make_context(RunConfig.load(folder.config), folder, llm=NoModel(responses=[])), resume=True)
 

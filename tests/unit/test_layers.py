@@ -17,7 +17,7 @@ LAYERS = [
     ["eureka.sandbox.untrusted", "eureka.sandbox.protocol", "eureka.sandbox.restricted", "eureka.sandbox.guards"],
     ["eureka.envs"],
     ["eureka.sandbox.rewards", "eureka.policies"],
-    ["eureka.sandbox.backends", "eureka.sandbox.executor"],
+    ["eureka.sandbox.backends", "eureka.sandbox.executor", "eureka.sandbox.ray_executor"],
     ["eureka.config"],
     ["eureka.agent"],
     ["eureka.report"],

@@ -67,24 +67,29 @@ def batch_seconds(executor: Executor, root: Path) -> float:
 
 
 def main() -> None:
-    rows = {}
+    rows, starts = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         local = LocalExecutor(ProcessBackend(), ["cpu"], workers=2)
         rows["local"] = per_job_seconds(local, Path(tmp) / "lc"), batch_seconds(local, Path(tmp) / "lt")
-        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-        cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
-        try:
-            start = time.perf_counter()
-            remote = RayExecutor(ProcessBackend(), cluster.address, ["cpu"])
-            connect = time.perf_counter() - start
-            rows["ray"] = per_job_seconds(remote, Path(tmp) / "rc"), batch_seconds(remote, Path(tmp) / "rt")
-        finally:
-            ray.shutdown()
-            cluster.shutdown()
-    print(f"\nRay executor start (connect, probe both nodes, relay actor): {connect:.1f} s\n")
+        for name, cpus in (("ray, 1 node x 2 CPUs", [2]), ("ray, 2 nodes x 1 CPU", [1, 1])):
+            cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": cpus[0], "include_dashboard": False})
+            for more in cpus[1:]:
+                cluster.add_node(num_cpus=more)
+            cluster.wait_for_nodes()
+            try:
+                start = time.perf_counter()
+                remote = RayExecutor(ProcessBackend(), cluster.address, ["cpu"])
+                starts[name] = time.perf_counter() - start
+                rows[name] = per_job_seconds(remote, Path(tmp) / name / "c"), batch_seconds(remote, Path(tmp) / name)
+            finally:
+                ray.shutdown()
+                cluster.shutdown()
     print(
-        f"| executor | check-only job alone, median of {CHECKS} (min-max) | {TRAININGS} cartpole trainings of "
+        "\nRay executor start (connect, probe every node, relay actor): "
+        + ", ".join(f"{name}: {seconds:.1f} s" for name, seconds in starts.items())
+    )
+    print(
+        f"\n| executor | check-only job alone, median of {CHECKS} (min-max) | {TRAININGS} cartpole trainings of "
         f"{EPOCHS} epochs, 2 at a time |"
     )
     print("|---|---|---|")

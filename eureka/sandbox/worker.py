@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eureka.sandbox.protocol import (
     JOB_FILE,
@@ -31,6 +32,9 @@ from eureka.sandbox.protocol import (
 )
 from eureka.sandbox.restricted import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
 from eureka.sandbox.untrusted import clean_text
+
+if TYPE_CHECKING:
+    from eureka.envs.task import Task
 
 MAX_FILE_BYTES = 2 << 30  # checkpoints and logs stay far below this
 CLONE_THREAD = 0x00010000
@@ -119,14 +123,11 @@ def classify(exc: BaseException) -> Status:
     return Status.RUNTIME_ERROR
 
 
-def run_job(job_dir: Path) -> Result:
-    """Check and train the job in ``job_dir``; return its Result (also what ``main`` writes)."""
-    from eureka.plugins.manager import get_task
+def run_job(job: Job, task: Task, job_dir: Path) -> Result:
+    """Check and train ``job`` of ``task`` in ``job_dir``; return its Result (also what ``main`` writes)."""
     from eureka.sandbox.rewards import compile_reward, dry_run
 
     start = time.perf_counter()
-    job = Job.model_validate_json((job_dir / JOB_FILE).read_text())
-    task = get_task(job.task)
     progress = (job_dir / PROGRESS_FILE).open("a", buffering=1)
 
     def on_epoch(record: EpochRecord) -> None:
@@ -187,9 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import torch  # noqa: F401 - load torch and its thread pools before the filter refuses anything
 
+    from eureka.plugins.manager import get_task
+
+    # The task's plugin is trusted code the user installed: it is imported before the filter (a simulator's
+    # import may need what the candidate may not), the candidate's code only after.
+    task = get_task(job.task)
     cap_gpu_memory(job)
     install_seccomp()
-    write_model(job_dir / RESULT_FILE, run_job(job_dir))
+    write_model(job_dir / RESULT_FILE, run_job(job, task, job_dir))
     return 0
 
 

@@ -1,0 +1,1 @@
+"""MuJoCo locomotion tasks for Eureka (the paper's Ant and Humanoid, and HalfCheetah and Hopper), a plugin."""

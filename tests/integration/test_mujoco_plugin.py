@@ -33,7 +33,7 @@ def test_states_and_rewards_equal_gymnasiums_for_the_same_actions(name, device):
     data = env.datas[0]
     data.qpos[:], data.qvel[:] = gym.data.qpos, gym.data.qvel
     mujoco.mj_forward(env.model, data)  # as gymnasium's reset did
-    env.x_before[0] = env.s[0, -1] = env.x_position(data)
+    env.s[0, -1] = env.x_position(data)
     rng = np.random.default_rng(1)
     for step in range(STEPS):
         action = rng.uniform(-1.0, 1.0, env.action_dim).astype(np.float32)  # as the policy sends it

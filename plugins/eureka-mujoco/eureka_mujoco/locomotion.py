@@ -62,7 +62,6 @@ class LocomotionEnv(BatchedEnv):
         low, high = self.model.actuator_ctrlrange.T
         self.ctrl_low, self.ctrl_span = low, high - low
         self.dt = self.model.opt.timestep * self.frame_skip
-        self.x_before = np.zeros(num_envs)
         super().__init__(num_envs, device, reward_fn, seed)
 
     @classmethod
@@ -88,7 +87,6 @@ class LocomotionEnv(BatchedEnv):
                 else self.numpy_random.uniform(-noise, noise, nv)
             )
             mujoco.mj_forward(self.model, data)
-            self.x_before[i] = self.x_position(data)
             self.s[i] = torch.as_tensor(np.concatenate((data.qpos, data.qvel, [self.x_position(data)])))
 
     def physics_step(self, actions: torch.Tensor) -> None:
@@ -99,6 +97,8 @@ class LocomotionEnv(BatchedEnv):
         else:
             bounds = np.linspace(0, self.num_envs, self.threads + 1).astype(int)
             list(self.pool.map(self._step_slice, bounds[:-1], bounds[1:], [ctrl] * self.threads))
+        # Read once per step: the state variables below are made from these.
+        self.x_after = np.array([self.x_position(d) for d in self.datas])
         qpos = np.stack([d.qpos for d in self.datas])
         qvel = np.stack([d.qvel for d in self.datas])
         start = self.s[:, -1:].cpu().double().numpy()
@@ -118,18 +118,18 @@ class LocomotionEnv(BatchedEnv):
         return torch.as_tensor(np.asarray(rows), dtype=torch.float32).to(self.device)
 
     def qpos(self) -> torch.Tensor:
-        return self.tensor([d.qpos for d in self.datas])
+        return self.s[:, : self.model.nq]
 
     def qvel(self) -> torch.Tensor:
-        return self.tensor([d.qvel for d in self.datas])
+        return self.s[:, self.model.nq : self.model.nq + self.model.nv]
 
     def x_velocity(self) -> torch.Tensor:
         """Forward velocity over the last control step, m/s (gymnasium's: the x displacement over dt)."""
-        return self.tensor([(self.x_position(d) - b) / self.dt for d, b in zip(self.datas, self.x_before, strict=True)])
+        return self.tensor((self.x_after - self.x_before) / self.dt)
 
     def distance(self) -> torch.Tensor:
         """x travelled since the episode began, m."""
-        return self.tensor([self.x_position(d) for d in self.datas]) - self.s[:, -1]
+        return self.tensor(self.x_after) - self.s[:, -1]
 
     def contact_forces(self) -> torch.Tensor:
         """External contact forces on every body but the world, ``(num_envs, (nbody - 1) * 6)``, N and N m."""

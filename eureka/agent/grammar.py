@@ -1,13 +1,14 @@
-"""A GBNF grammar that holds a local model's replies to the reward contract.
+"""A GBNF grammar that holds a local model's replies to the reward contract, in as few tokens as it can.
 
 llama.cpp samples only tokens the grammar allows, so every reply is one ```python block, with at most a few import
 lines before ``def compute_reward(`` whose parameters are state variables of the task, each at most once and in
 the task's order (an invented or repeated name cannot be written: a small model at temperature 1 once looped on
-one name until it ran out of tokens), and a body that opens with code rather than a docstring (shorter replies).
-Every part of the header is bounded (a few import lines, short annotations, a little whitespace): a model that
-loops there runs into the next rule, not into ``max_tokens``. The block's end is the reply's end: no prose after
-it. Imports are torch and math only, and annotations are torch types or builtin generics (``Tuple`` would need
-``typing``, which the policy refuses). What the body computes stays the model's.
+one name until it ran out of tokens), and a body of code only: no type annotations, no docstring, no comments.
+The k samples of a request are decoded together, so a request lasts as long as its longest reply (at ~4 tokens/s a
+sequence on 2 cores): annotations cost ~50 tokens a reply and comments a fifth of the rest (benchmarks/RESULTS.md).
+Every part of the header is bounded (a few import lines, a little whitespace): a model that loops there runs into
+the next rule, not into ``max_tokens``. The block's end is the reply's end: no prose after it. Imports are torch
+and math only. What the body computes stays the model's.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ import json
 from eureka.envs.task import Task
 
 _RULES = r"""
-root ::= "```python\n" header{0,4} signature ":\n" first body "```"
-signature ::= "def compute_reward(" space params ","? space ")" returns?
+root ::= "```python\n" header{0,4} signature ":\n" first line* "```"
+signature ::= "def compute_reward(" space params ","? space ")"
 header ::= (("import " module (" as " [a-z]{1,8})?) | ("from " module " import " [a-zA-Z_0-9, ]{1,80}))? "\n"
 module ::= "torch" | "math"
 space ::= [ \n]{0,12}
 comma ::= "," space
-type ::= (": " ("torch." | "float" | "int") [a-zA-Z_.]{0,24})?
-returns ::= " -> " ("tuple[" | "torch.") [^:\n]{0,80}
-first ::= "    " [^"'\n `] [^\n`]* "\n"
-body ::= ([^`] | "`" [^`] | "``" [^`])*
+first ::= "    " [ ]* [^"'\n `#] [^\n`#]* "\n"
+line ::= ("    " [ ]* ([^\n `#] [^\n`#]*)?)? "\n"
 """
 
 
@@ -40,6 +39,6 @@ def reward_grammar(task: Task) -> str:
     first = " | ".join(f"p{i} after{i}" for i in range(len(names)))
     rules = [f"params ::= {first}"]
     for i, name in enumerate(names):
-        rules.append(f"p{i} ::= {json.dumps(name)} type")
+        rules.append(f"p{i} ::= {json.dumps(name)}")
         rules.append(f"after{i} ::= " + (f"(comma p{i + 1})? after{i + 1}" if i + 1 < len(names) else '""'))
     return _RULES.strip() + "\n" + "\n".join(rules) + "\n"

@@ -79,7 +79,8 @@ def test_n_samples_from_one_request_differ(server):
 
 
 def test_the_grammar_makes_an_invented_parameter_impossible(server):
-    """Asked outright for a parameter the task lacks, the model can only write state variables, each once."""
+    """Asked outright for a parameter the task lacks, the model can only write state variables, each once, and
+    code only (no annotations, docstring or comments: the tokens a small model spends there are a request's time)."""
     task = get_task("cartpole")
     config = _compatible(server, temperature=1.0, max_tokens=200)
     ask = "Write `def compute_reward(state, obs):` returning (total, {'a': total}) in a ```python block."
@@ -97,6 +98,7 @@ def test_the_grammar_makes_an_invented_parameter_impossible(server):
         assert names and set(names) <= set(task.state_vars), text
         assert len(set(names)) == len(names), text
         assert not body.lstrip().startswith(('"', "'")), "no docstring"
+        assert ":" not in params and "->" not in signature and "#" not in body, "no annotations, no comments"
 
 
 def test_the_second_request_reads_the_shared_prefix_from_the_cache(server):

@@ -26,7 +26,7 @@ from eureka.agent.grammar import reward_grammar
 from eureka.agent.llm import ask_each, chat_model
 from eureka.agent.local_llm import start_server
 from eureka.agent.messages import extract_python, repair_messages
-from eureka.agent.rewrites import rewrite
+from eureka.agent.rewrites import Rewrite, repair_by_rules
 from eureka.config import LLMConfig
 from eureka.envs.contract import RewardContractError
 from eureka.plugins.manager import get_task
@@ -89,14 +89,14 @@ def main() -> None:
     raw = {f"{task}-{i}": r for task, texts in replies.items() for i, r in enumerate(texts)}
     with tempfile.TemporaryDirectory() as tmp:
         first = checked(written, Path(tmp) / "written")
-        rewritten, fired = {}, Counter()
-        for key, error in first.items():
-            task, code = written[key]
-            result = None if error is None or code is None else rewrite(code, get_task(task), error)
-            if result is not None:
-                rewritten[key] = (task, result.code)
-                fired.update(result.rules)
-        second = checked(rewritten, Path(tmp) / "rewritten")
+        broken = {k: (get_task(written[k][0]), written[k][1], e) for k, e in first.items() if e is not None}
+
+        def check(rewrites: dict[str, Rewrite], round_: int) -> dict[str, str | None]:
+            return checked({k: (written[k][0], r.code) for k, r in rewrites.items()}, Path(tmp) / f"rewritten{round_}")
+
+        fixed = repair_by_rules(broken, check)  # as the agent repairs: rewrite, dry run, rewrite from the new error
+        second = dict.fromkeys(fixed)
+        fired = Counter(rule for r in fixed.values() for rule in r.rules)
         failing = {k: (written[k][0], written[k][1], raw[k], e) for k, e in first.items() if e is not None}
         third, repair_seconds = model_repairs(failing, Path(tmp) / "repaired") if args.model_repairs else ({}, 0.0)
 
@@ -118,7 +118,7 @@ def main() -> None:
     n, ok, after = totals["replies"], totals["ok"], totals["ok"] + totals["rules"]
     extra = f" | {totals['old']} ({totals['old'] / n:.0%}) | {totals['new']} ({totals['new'] / n:.0%})" if third else ""
     print(f"| all | {n} | {ok} ({ok / n:.0%}) | {after} ({after / n:.0%}){extra or ' | - | -'} |")
-    print(f"\nRules that fired (on the failing replies), and how often: {dict(fired.most_common())}")
+    print(f"\nRules in the rewrites that became trainable, and how often: {dict(fired.most_common())}")
     still = Counter((first[k] or "").splitlines()[-1][:90] for k in first if first[k] and second.get(k, "x"))
     print(f"Errors left for the model, most common first: {still.most_common(8)}")
     if args.seconds_per_reply:

@@ -19,7 +19,7 @@ from eureka.agent.context import Activity, Context, Event
 from eureka.agent.grammar import reward_grammar
 from eureka.agent.llm import ask_each, sample
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
-from eureka.agent.rewrites import RULE_TEXT, rewrite
+from eureka.agent.rewrites import RULE_TEXT, Rewrite, repair_by_rules
 from eureka.agent.run_folder import ReplyKey, write_iteration
 from eureka.agent.state import (
     Attempt,
@@ -190,35 +190,44 @@ def repair(state: RunState, runtime: Runtime[Context]) -> RunState:
 
 
 def _rule_repairs(ctx: Context, broken: dict[str, Candidate]) -> dict[str, Candidate]:
-    """The broken candidates the repair rules fix: rewritten, statically checked, dry-run together in the sandbox.
-    A version the rules wrote is not rewritten again."""
-    write, rewrites, jobs, owner = get_stream_writer(), {}, [], {}
-    for c in broken.values():
-        last = c.attempts[-1]
-        rewritten = None if last.rules else rewrite(last.code, ctx.task, last.error or "")
-        if rewritten is None:
-            continue
-        try:
-            static_check(rewritten.code, ctx.task)
-        except RewardContractError:
-            continue
-        rewrites[c.id] = rewritten
-        job = _job(ctx, f"{ctx.folder.id}.{c.id}.r{c.repairs + 1}.dryrun", rewritten.code, 0, None, None)
-        jobs.append((job.model_copy(update={"check_only": True}), ctx.folder.dry_run_dir(c.id, c.repairs + 1)))
-        owner[job.job_id] = c.id
-        write(Event(c.id, Activity.REWRITING, ", ".join(rewritten.rules)))
+    """The broken candidates the repair rules fix: rewritten, statically checked, dry-run together in the sandbox
+    (and rewritten again from a dry run's new error, ``RULE_ROUNDS`` at most). A version the rules wrote is not
+    rewritten again."""
+    write = get_stream_writer()
+    versions = {cid: c.repairs + 1 for cid, c in broken.items()}
+
+    def check(rewrites: dict[str, Rewrite], round_: int) -> dict[str, str | None]:
+        errors: dict[str, str | None] = {}
+        jobs, owner = [], {}
+        for cid, rewritten in rewrites.items():
+            try:
+                static_check(rewritten.code, ctx.task)
+            except RewardContractError as exc:
+                errors[cid] = str(exc)
+                continue
+            job_id = f"{ctx.folder.id}.{cid}.r{versions[cid]}.dryrun{round_ or ''}"
+            job = _job(ctx, job_id, rewritten.code, 0, None, None).model_copy(update={"check_only": True})
+            jobs.append((job, ctx.folder.dry_run_dir(cid, versions[cid], round_)))
+            owner[job.job_id] = cid
+            write(Event(cid, Activity.REWRITING, ", ".join(rewritten.rules)))
+        for job, result in ctx.executor.run(jobs):
+            errors[owner[job.job_id]] = None if result.ok else (result.error or str(result.status))
+        return errors
+
+    wanted = {
+        c.id: (ctx.task, c.attempts[-1].code, c.attempts[-1].error or "")
+        for c in broken.values()
+        if not c.attempts[-1].rules
+    }
     updates = {}
-    for job, result in ctx.executor.run(jobs):
-        cid = owner[job.job_id]
-        if not result.ok:
-            continue  # the rewrite did not help: the model gets the original error, as without rules
-        c, rewritten, version = broken[cid], rewrites[cid], broken[cid].repairs + 1
+    for cid, rewritten in repair_by_rules(wanted, check).items():
+        c, version = broken[cid], versions[cid]
         ctx.folder.write_code(cid, version, rewritten.code)
         ctx.folder.write_json(f"candidates/{cid}/rules-r{version}.json", rewritten.rules)
         reply = "rewritten by the repair rules: " + ", ".join(rewritten.rules)
         updates[cid] = c.repaired(Attempt(reply=reply, code=rewritten.code, rules=rewritten.rules))
         write(Event(cid, Stage.PROPOSED, reply))
-    return updates
+    return updates  # the others: the model gets the original error, as without rules
 
 
 def evaluate(state: RunState, runtime: Runtime[Context]) -> RunState:

@@ -16,9 +16,16 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
+import math
 import re
+import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+import torch
 
 from eureka.envs.task import Task
 
@@ -27,6 +34,8 @@ ENTRY_POINT = "compute_reward"
 _BUILTINS = {"abs": "abs", "round": "round"}
 _MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
 _SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\)")
+#: A C-style comment after code (``x = 0.1  // the temperature``): words after ``//``, not an operand.
+_C_COMMENT = re.compile(r"[ \t]*//[ \t]*[A-Za-z][A-Za-z'-]* [A-Za-z].*$", re.M)
 _DTYPE_ERROR = re.compile(r"'(.+?)' must be a floating-point tensor, got torch\.(?:bool|u?int\d*|long)")
 
 
@@ -46,12 +55,15 @@ class RuleContext:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rewrite: its name, what it matches and what it writes (shown in the docs and the report)."""
+    """One rewrite: its name, what it matches and what it writes (shown in the docs and the report). ``apply``
+    changes the tree of ``compute_reward``; a rule with ``text=True`` rewrites the source instead (its ``apply``
+    takes the code and returns the new code or None), for code that does not parse."""
 
     name: str
     matches: str
     writes: str
-    apply: Callable[[ast.FunctionDef, RuleContext], bool]
+    apply: Callable[..., bool | str | None]
+    text: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +118,40 @@ def _replace(fn: ast.FunctionDef, swap: Callable[[ast.AST], ast.AST | None]) -> 
 # ----- the rules
 
 
+def _c_comments(code: str) -> str | None:
+    """``x = 0.1  // the temperature``: a small model told to write no ``#`` comments writes C++ ones."""
+    stripped = _C_COMMENT.sub("", code)
+    return stripped if stripped != code else None
+
+
+def _defined(fn: ast.FunctionDef) -> set[str]:
+    """Parameters, names assigned, and functions defined inside ``fn``."""
+    return (
+        {a.arg for a in fn.args.args}
+        | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        | {n.name for n in ast.walk(fn) if isinstance(n, ast.FunctionDef) and n is not fn}
+    )
+
+
+def _environment_helpers(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A function of the environment's module the model read in its source and calls (``wrap_angle(theta)``) but
+    the reward namespace lacks: its source, defined inside ``compute_reward`` (so it runs under the same policy)."""
+    module = sys.modules[ctx.task.env_cls.__module__]
+    defined = _defined(fn)
+    helpers = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in defined:
+            helper = getattr(module, node.func.id, None)
+            if inspect.isfunction(helper) and f"{node.func.id}(" in ctx.task.context_source:
+                defined.add(node.func.id)
+                helpers.append(ast.parse(textwrap.dedent(inspect.getsource(helper))).body[0])
+    fn.body[:0] = helpers
+    return bool(helpers)
+
+
 def _math_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    defined = _defined(fn)
+
     def swap(node: ast.AST) -> ast.AST | None:
         if (
             isinstance(node, ast.Call)
@@ -116,6 +161,15 @@ def _math_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             and any(ctx.is_tensor(a) for a in node.args)
         ):
             return _call(_torch(node.func.attr), *node.args)
+        if (  # ``from math import exp`` at the top, then ``exp(tensor)``
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id not in defined
+            and hasattr(math, node.func.id)
+            and hasattr(torch, node.func.id)
+            and any(ctx.is_tensor(a) for a in node.args)
+        ):
+            return _call(_torch(node.func.id), *node.args)
         return None
 
     return _replace(fn, swap)
@@ -197,6 +251,44 @@ def _missing_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     missing = [name for name in dict.fromkeys(read) if name in ctx.task.state_vars and name not in params | assigned]
     fn.args.args += [ast.arg(name) for name in missing]
     return bool(missing)
+
+
+def _constant_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A name the body reads but never defines, or an attribute of ``self``/``env``, that is one of the environment
+    module's constants in another case (``pole_half_length``, ``self.max_angle``): the constant's own name."""
+    by_lower = {name.lower(): name for name in ctx.task.constants}
+    defined = {a.arg for a in fn.args.args} | {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in defined:
+            name = node.id
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in {"self", "env"}:
+            name = node.attr
+        else:
+            return None
+        constant = by_lower.get(name.lower())
+        return ast.Name(constant, ast.Load()) if constant is not None and constant != name else None
+
+    return _replace(fn, swap)
+
+
+def _item_of_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``x.item()`` on a tensor of the batch (one number of many envs fails): ``x``."""
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "item"
+            and not node.args
+            and ctx.is_tensor(node.func.value)
+        ):
+            return node.func.value
+        return None
+
+    return _replace(fn, swap)
 
 
 def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -290,7 +382,15 @@ def _float_of_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _returns(fn: ast.FunctionDef) -> list[ast.Return]:
-    return [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+    """The returns of ``fn`` itself, not of the functions defined inside it."""
+    found, todo = [], list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _missing_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -380,12 +480,19 @@ def _fix_named(fn: ast.FunctionDef, name: str, fix: Callable[[ast.expr], ast.exp
 
 
 RULES: list[Rule] = [
+    Rule("c_comments", "x = 0.1  // words (code that does not parse)", "x = 0.1", _c_comments, text=True),
     Rule("duplicate_parameters", "a parameter listed twice", "keeps the first", _duplicate_parameters),
     Rule("missing_parameters", "a state variable read but not a parameter", "adds it to the parameters",
          _missing_parameters),
+    Rule("constant_names", "an undefined name or self.x that is an environment constant in another case",
+         "the constant's name (POLE_HALF_LENGTH)", _constant_names),
     Rule("private_names", "a local named _x", "x (the sandbox refuses leading underscores)", _private_names),
     Rule("float_of_tensors", "float(x)", "x.float() for a tensor, x for a number", _float_of_tensors),
-    Rule("math_on_tensors", "math.f(tensor)", "torch.f(tensor)", _math_on_tensors),
+    Rule("item_of_tensors", "tensor.item()", "the tensor", _item_of_tensors),
+    Rule("environment_helpers", "a call of a function of the environment's source the reward cannot see",
+         "that function's code, inside compute_reward", _environment_helpers),
+    Rule("math_on_tensors", "math.f(tensor), or f(tensor) after from math import f", "torch.f(tensor)",
+         _math_on_tensors),
     Rule("builtins_on_tensors", "abs/round/max/min on tensors", "torch.abs, torch.round, torch.maximum/minimum, "
          "torch.clamp", _builtins_on_tensors),
     Rule("tensor_functions_on_numbers", "torch.maximum/minimum(tensor, number)", "torch.clamp(tensor, min=/max=)",
@@ -411,18 +518,41 @@ def _entry(tree: ast.Module) -> ast.FunctionDef | None:
     return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
 
 
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def _safely(apply: Callable[[str], str | None], code: str) -> str | None:
+    try:
+        return apply(code)
+    except Exception:  # noqa: BLE001 - a rule never raises: one that fails is skipped
+        return None
+
+
 def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
     """``code`` after every rule that applies, with their names; None if none changed it or it does not parse."""
     if not code:
         return None
+    fired = []
+    for rule in (r for r in RULES if r.text):
+        if _parses(code):
+            break
+        written = _safely(rule.apply, code)
+        if written is not None and _parses(written):
+            code = written
+            fired.append(rule.name)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError):
         return None
     if _entry(tree) is None:
         return None
-    ctx, fired = RuleContext(task=task, error=error), []
-    for rule in RULES:
+    ctx = RuleContext(task=task, error=error)
+    for rule in (r for r in RULES if not r.text):
         trial = copy.deepcopy(tree)  # a rule that fails half-way leaves the tree as it was
         fn = _entry(trial)
         ctx.tensors = _tensor_names(fn)
@@ -438,3 +568,34 @@ def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
         return Rewrite(code=ast.unparse(ast.fix_missing_locations(tree)) + "\n", rules=fired)
     except Exception:  # noqa: BLE001 - a tree a rule left malformed is no rewrite
         return None
+
+
+#: Rewrite, check, and rewrite again from the new error: a reply often holds two mistakes (a ``bool`` component
+#: behind a tensor ``if``), and the second error only shows once the first is fixed.
+RULE_ROUNDS = 3
+K = TypeVar("K")
+
+
+def repair_by_rules(
+    broken: dict[K, tuple[Task, str | None, str]],
+    check: Callable[[dict[K, Rewrite], int], dict[K, str | None]],
+    rounds: int = RULE_ROUNDS,
+) -> dict[K, Rewrite]:
+    """Rewrite each broken ``key -> (task, code, error)`` and check the rewrites together (``check(codes,
+    round)`` gives key -> None where a rewrite passes, else its error); a rewrite that fails is rewritten again from its
+    new error, up to ``rounds`` times, until no rule changes it. The rewrites that passed, each with every rule
+    that fired on the way."""
+    pending = {key: (task, code, error, []) for key, (task, code, error) in broken.items()}
+    passed: dict[K, Rewrite] = {}
+    for round_ in range(rounds):
+        written = {}
+        for key, (task, code, error, rules) in pending.items():
+            result = rewrite(code, task, error)
+            if result is not None:
+                written[key] = (task, Rewrite(code=result.code, rules=rules + result.rules))
+        if not written:
+            break
+        errors = check({key: w for key, (_, w) in written.items()}, round_)
+        passed |= {key: w for key, (_, w) in written.items() if errors[key] is None}
+        pending = {key: (t, w.code, errors[key], w.rules) for key, (t, w) in written.items() if errors[key] is not None}
+    return passed

@@ -110,9 +110,10 @@ class RunFolder:
     def job_dir(self, candidate_id: str, repair_round: int) -> Path:
         return self.candidate_dir(candidate_id) / f"job-r{repair_round}"
 
-    def dry_run_dir(self, candidate_id: str, repair_round: int) -> Path:
-        """The sandbox job that dry-runs a version the repair rules wrote, before it is kept."""
-        return self.candidate_dir(candidate_id) / f"dryrun-r{repair_round}"
+    def dry_run_dir(self, candidate_id: str, repair_round: int, rule_round: int = 0) -> Path:
+        """The sandbox job that dry-runs a version the repair rules wrote, before it is kept (the rules' first
+        try ``dryrun-rN``, a rewrite of that from its error ``dryrun-rN.1``, ...)."""
+        return self.candidate_dir(candidate_id) / f"dryrun-r{repair_round}{f'.{rule_round}' if rule_round else ''}"
 
     def tuning_dir(self, candidate_id: str) -> Path:
         """The tuning of a candidate's numbers: its Optuna journal (``study.journal``) and a job folder per trial."""

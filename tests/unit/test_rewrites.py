@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from eureka.agent.rewrites import RULES, rewrite
+from eureka.agent.rewrites import RULES, repair_by_rules, rewrite
 from eureka.envs.contract import call_reward
 from eureka.plugins.manager import get_task
 from eureka.sandbox.rewards import compile_reward, static_check
@@ -16,6 +16,30 @@ CASES = {
         "    return r, {'r': r}\n",
         "candidate.py: duplicate argument 'pole_angle' in function definition",
         "def compute_reward(pole_angle, cart_position):",
+    ),
+    "constant_names": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle) / max_angle - self.pole_half_length\n"
+        "    return r, {'r': r}\n",
+        "NameError: name 'max_angle' is not defined",
+        "r = torch.cos(pole_angle) / MAX_ANGLE - POLE_HALF_LENGTH",
+    ),
+    "item_of_tensors": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle).item() + pole_angle.abs().mean().item()\n"
+        "    return r, {'r': r}\n",
+        "RuntimeError: a Tensor with 16 elements cannot be converted to Scalar",
+        "r = torch.cos(pole_angle) + pole_angle.abs().mean()",
+    ),
+    "c_comments": (
+        "def compute_reward(pole_angle):\n    temperature = 0.5  // The temperature, tuned later\n"
+        "    r = torch.exp(-pole_angle.abs() // 1 / temperature) // Upright reward\n    return r, {'r': r}\n",
+        "candidate.py: Line 2: SyntaxError: invalid syntax at statement: 'temperature = 0.5  // The temperature'",
+        "r = torch.exp(-pole_angle.abs() // 1 / temperature)\n",
+    ),
+    "environment_helpers": (  # pendulum's source imports wrap_angle; cartpole's does not
+        "def compute_reward(pole_angle):\n    r = torch.cos(wrap_angle(pole_angle))\n    return r, {'r': r}\n",
+        "NameError: name 'wrap_angle' is not defined",
+        "def wrap_angle(angle: torch.Tensor) -> torch.Tensor:",
+        "pendulum",
     ),
     "private_names": (
         "def compute_reward(pole_angle):\n    _up = torch.cos(pole_angle)\n    up = 0.5\n"
@@ -41,8 +65,8 @@ CASES = {
         "def compute_reward(pole_angle, cart_position):",
     ),
     "math_on_tensors": (
-        "def compute_reward(pole_angle):\n    up = math.exp(-pole_angle ** 2)\n    w = math.exp(0.5)\n"
-        "    return up * w, {'up': up}\n",
+        "from math import exp, sqrt\n\n\ndef compute_reward(pole_angle):\n    up = math.exp(-pole_angle ** 2)\n"
+        "    w = math.exp(0.5)\n    s = sqrt(pole_angle ** 2) + exp(0.1)\n    return up * w + s, {'up': up}\n",
         "TypeError: must be real number, not Tensor",
         "up = torch.exp(-pole_angle ** 2)",
     ),
@@ -102,13 +126,14 @@ def test_every_rule_has_a_case():
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_rule_fixes_its_mistake(name):
-    code, error, expected = CASES[name]
-    result = rewrite(code, CARTPOLE, error)
+    code, error, expected, *task_name = CASES[name]
+    task = get_task(task_name[0]) if task_name else CARTPOLE
+    result = rewrite(code, task, error)
     assert result is not None and name in result.rules, result
     assert expected in result.code, result.code
-    static_check(result.code, CARTPOLE)
-    fn = compile_reward(result.code, CARTPOLE)
-    state = CARTPOLE.make_env(16, "cpu", CARTPOLE.human_reward).state(torch.zeros(16, 1))
+    static_check(result.code, task)
+    fn = compile_reward(result.code, task)
+    state = task.make_env(16, "cpu", task.human_reward).state(torch.zeros(16, 1))
     total, components = call_reward(fn, list(fn.__code__.co_varnames[: fn.__code__.co_argcount]), state, 16)
     assert total.shape == (16,) and all(v.shape == (16,) for v in components.values())
 
@@ -131,3 +156,49 @@ def test_the_flattening_of_a_row_or_column():
 )
 def test_no_rewrite_where_no_rule_applies(code):
     assert rewrite(code, CARTPOLE, "") is None
+
+
+def test_a_helper_the_model_never_read_is_not_pasted():
+    """cartpole's source never mentions wrap_angle: an unknown name stays the model's to fix."""
+    code = "def compute_reward(pole_angle):\n    r = torch.cos(wrap_angle(pole_angle))\n    return r, {'r': r}\n"
+    assert rewrite(code, CARTPOLE, "NameError: name 'wrap_angle' is not defined") is None
+
+
+def test_floor_division_is_not_a_comment():
+    """``//`` between operands stays; the text rule runs only on code that does not parse."""
+    code = "def compute_reward(pole_angle):\n    r = pole_angle // 2 + pole_angle\n    return r, {'r': r}\n"
+    assert rewrite(code, CARTPOLE, "") is None
+
+
+def test_a_rewrite_that_fails_is_rewritten_again_from_its_new_error():
+    """Two mistakes: math.exp on a batch (the first error), and a bool component that only fails once that is
+    fixed. The second round's rule comes from the second error; both rounds' rules are kept."""
+    code = (
+        "def compute_reward(pole_angle):\n    up = pole_angle.abs() < 0.2\n    r = math.exp(-pole_angle)\n"
+        "    return r, {'r': r, 'up': up}\n"
+    )
+    rounds = []
+
+    def check(rewrites, round_):
+        rounds.append(round_)
+        errors = {}
+        for key, rewritten in rewrites.items():
+            fn = compile_reward(rewritten.code, CARTPOLE)
+            state = CARTPOLE.make_env(16, "cpu", CARTPOLE.human_reward).state(torch.zeros(16, 1))
+            try:
+                call_reward(fn, ["pole_angle"], state, 16)
+                errors[key] = None
+            except Exception as exc:  # noqa: BLE001 - the error goes to the next round, as a dry run's would
+                errors[key] = f"{type(exc).__name__}: {exc}"
+        return errors
+
+    fixed = repair_by_rules({"c0": (CARTPOLE, code, "TypeError: must be real number, not Tensor")}, check)
+    assert rounds == [0, 1]
+    assert fixed["c0"].rules == ["math_on_tensors", "floats_from_the_error"]
+    assert "'up': up.float()" in fixed["c0"].code
+
+
+def test_rules_stop_when_nothing_changes():
+    """A failure no rule knows ends the rounds at once: no check is asked for."""
+    code = "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    return r, {'r': r}\n"
+    assert repair_by_rules({"c0": (CARTPOLE, code, "ValueError: odd")}, lambda rewrites, round_: 1 / 0) == {}

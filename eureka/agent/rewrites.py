@@ -202,6 +202,30 @@ def _conditional_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
+def _where_conditions(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``torch.where(success, a, b)`` on a float tensor (the error says so; often what ``a if success else b``
+    became): ``success.bool()``, Python's truth of each value. Comparisons and masks already are booleans."""
+    if "condition to be a boolean tensor" not in ctx.error:
+        return False
+    boolean = ast.Compare | ast.BoolOp
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) == "torch.where"
+            and node.args
+            and not isinstance(node.args[0], boolean)
+            and not (isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.BitAnd | ast.BitOr))
+            and not (isinstance(node.args[0], ast.UnaryOp) and isinstance(node.args[0].op, ast.Invert))
+            and ctx.is_tensor(node.args[0])
+        ):
+            condition = _call(ast.Attribute(node.args[0], "bool", ast.Load()))
+            return ast.Call(func=node.func, args=[condition, *node.args[1:]], keywords=node.keywords)
+        return None
+
+    return _replace(fn, swap)
+
+
 def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``if c: x = a`` (``else: x = b``) with one assignment per branch, to the same name."""
 
@@ -502,6 +526,8 @@ RULES: list[Rule] = [
     Rule("if_assignments_on_tensors", "if tensor_condition: x = a [else: x = b]", "x = torch.where(condition, a, b)",
          _if_assignments_on_tensors),
     Rule("boolean_operators_on_tensors", "and, or, not on tensors", "&, |, ~", _boolean_operators_on_tensors),
+    Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
+         _where_conditions),
     Rule("one_d_indexing", "x[:, i] on a state variable of one value per env", "x", _one_d_indexing),
     Rule("missing_components", "return total (or an empty/None components dict)", 'return total, {"total": total}',
          _missing_components),

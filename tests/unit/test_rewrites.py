@@ -95,6 +95,12 @@ CASES = {
         "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
         "(pole_angle.abs() < 0.2) & ~(cart_position.abs() > 2.0)",
     ),
+    "where_conditions": (
+        "def compute_reward(pole_angle, success):\n    bonus = torch.where(success, 1.0, 0.0)\n"
+        "    ok = torch.where(pole_angle.abs() < 0.2, 1.0, 0.0)\n    return bonus + ok, {'bonus': bonus, 'ok': ok}\n",
+        "RuntimeError: where expected condition to be a boolean tensor, but got a tensor with dtype Float",
+        "bonus = torch.where(success.bool(), 1.0, 0.0)\n    ok = torch.where(pole_angle.abs() < 0.2, 1.0, 0.0)",
+    ),
     "one_d_indexing": (
         "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle[:, 0])\n    return r, {'r': r}\n",
         "IndexError: too many indices for tensor of dimension 1",

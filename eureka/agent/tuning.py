@@ -2,10 +2,12 @@
 
 Small models are weak at numeric tuning, and training here is cheap next to a model call (later work splits the
 problem the same way: URDP, TMLR 2025; R*, 2025). ``constants`` finds a reward's numbers by its syntax tree: locals
-assigned a number (``temperature = 0.5``, the names the prompt asks for) and literal scales (``0.1 * x``,
-``x / 0.5``). ``with_values`` writes new values in their place, leaving the rest of the code as it was. The study
-itself (Optuna's TPE, seeded, stored in the candidate's folder so that a resumed run continues it) runs in the
-graph's ``tune`` node; each trial is one sandboxed training job with the candidate's own budget and seed.
+assigned a number (``temperature = 0.5``, the names the prompt asks for), literal scales (``0.1 * x``,
+``x / 0.5``), thresholds (``x.abs() < 0.2``) and the values ``torch.where`` chooses between
+(``torch.where(up, 2.0, -0.5)``: small models write bonuses that way, with no name). ``with_values`` writes new
+values in their place, leaving the rest of the code as it was. The study itself (Optuna's TPE, seeded, stored in
+the candidate's folder so that a resumed run continues it) runs in the graph's ``tune`` node; each trial is one
+sandboxed training job with the candidate's own budget and seed.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Constant:
     """One tunable number of a reward.
 
     Attributes:
-        name: the local it is assigned to, or ``"line <n> scale <i>"`` for the i-th literal scale on line n.
+        name: the local it is assigned to, or ``"line <n> <kind> <i>"`` for the i-th literal scale, threshold or
+            ``torch.where`` value on line n.
         value: its value in the code.
         line: the line of its literal (1-based); ``col`` and ``end_col`` bound the literal's text, sign included.
     """
@@ -74,25 +77,35 @@ def constants(code: str) -> list[Constant]:
     function = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "compute_reward"), None)
     if function is None:
         return []
-    found: dict[tuple[int, int], Constant] = {}
+    found: dict[tuple[int, int], tuple[str, Constant]] = {}  # (line, col) -> (kind of literal or "", constant)
     names: set[str] = set()
+
+    def literal_of(kind: str, side: ast.expr) -> None:
+        value = _tunable(side)
+        if value is not None:
+            found.setdefault((side.lineno, side.col_offset), (kind, _at("", value, side)))
+
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name, value = node.targets[0].id, _tunable(node.value)
             if value is not None and name not in names:
                 names.add(name)
-                found[node.value.lineno, node.value.col_offset] = _at(name, value, node.value)
+                found[node.value.lineno, node.value.col_offset] = ("", _at(name, value, node.value))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
             for side in (node.left, node.right):
-                value = _tunable(side)
-                if value is not None:
-                    found.setdefault((side.lineno, side.col_offset), _at("", value, side))
+                literal_of("scale", side)
+        elif isinstance(node, ast.Compare) and len(node.comparators) == 1:  # a threshold: ``x.abs() < 0.2``
+            for side in (node.left, node.comparators[0]):
+                literal_of("threshold", side)
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.where" and len(node.args) == 3:
+            for side in node.args[1:]:  # a bonus or penalty chosen per env: ``torch.where(up, 2.0, -0.5)``
+                literal_of("value", side)
     ordered, on_line = [], Counter()
     for key in sorted(found):
-        c = found[key]
-        if not c.name:  # a literal scale: named by where it is, so the name survives new values
-            on_line[c.line] += 1
-            c = replace(c, name=f"line {c.line} scale {on_line[c.line]}")
+        kind, c = found[key]
+        if kind:  # a literal: named by where it is, so the name survives new values
+            on_line[c.line, kind] += 1
+            c = replace(c, name=f"line {c.line} {kind} {on_line[c.line, kind]}")
         ordered.append(c)
     return ordered[:MAX_CONSTANTS]
 

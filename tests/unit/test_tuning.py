@@ -43,6 +43,25 @@ def test_new_values_replace_only_the_numbers_and_keep_the_code_readable():
     assert [c.name for c in constants(tuned)] == [c.name for c in constants(REWARD)]
 
 
+def test_thresholds_and_the_values_torch_where_chooses_are_numbers_too():
+    """What the demo's best rewards held: no named number, no scale, but a threshold and a bonus per env."""
+    code = (
+        "def compute_reward(pole_angle, success):\n"
+        "    up = torch.where(pole_angle.abs() < 0.2, 2.0, torch.where(success > 0.5, 0.5, -3.0))\n"
+        "    return up, {'up': up}\n"
+    )
+    found = constants(code)
+    assert [(c.name, c.value) for c in found] == [
+        ("line 2 threshold 1", 0.2),
+        ("line 2 value 1", 2.0),
+        ("line 2 threshold 2", 0.5),
+        ("line 2 value 2", 0.5),
+        ("line 2 value 3", -3.0),
+    ]
+    tuned = with_values(code, found, {"line 2 value 1": 4.0, "line 2 threshold 1": 0.1})
+    assert "torch.where(pole_angle.abs() < 0.1, 4.0, torch.where(success > 0.5, 0.5, -3.0))" in tuned
+
+
 @pytest.mark.parametrize("code", ["def compute_reward(x):\n    return x, {'x': x}\n", "def broken(:\n", "x = 3.0\n"])
 def test_code_without_numbers_or_that_does_not_parse_has_none(code):
     assert constants(code) == []

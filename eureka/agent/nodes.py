@@ -278,6 +278,10 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
     study = TuningStudy(candidate=best.id, untuned_fitness=best.fitness, constants={c.name: c.value for c in found})
     if not found:
         return {"tuning": {str(iteration): study.model_copy(update={"note": "it has no numeric constants"})}}
+    ceiling = ctx.task.fitness_ceiling
+    if ceiling is not None and (best.fitness or 0.0) >= ceiling:  # a tuned copy could only tie: trials are waste
+        note = f"it already reaches the most fitness can be ({ceiling:g})"
+        return {"tuning": {str(iteration): study.model_copy(update={"note": note})}}
     start, where = time.perf_counter(), ctx.folder.tuning_dir(best.id)
     where.mkdir(parents=True, exist_ok=True)
     training = ctx.config.training

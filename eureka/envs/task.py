@@ -116,6 +116,12 @@ class Task:
         """``success_rate`` or ``episode_length``."""
         return self.env_cls.fitness_kind
 
+    @property
+    def fitness_ceiling(self) -> float | None:
+        """The most fitness can be, where the task says: an episode-length task's full episode. None for a success
+        fitness (a plugin's "success" may be a distance, with no top)."""
+        return float(self.env_cls.max_episode_steps) if self.fitness_kind == "episode_length" else None
+
     @cached_property
     def context_source(self) -> str:
         """The environment code the LLM reads: the task module up to the human-reward marker."""

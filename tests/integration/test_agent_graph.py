@@ -15,6 +15,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from eureka.agent.rewrites import RULE_TEXT
 from eureka.agent.state import Stage, candidates_of
+from eureka.envs.task import Task
+from eureka.plugins.manager import get_task
 from eureka.sandbox.protocol import Status
 
 
@@ -202,3 +204,18 @@ def test_from_checkpoint_fine_tunes_every_candidate_and_the_final_runs(tmp_path)
     assert len(jobs) == 5 and all(job["init_checkpoint"] == policy for job in jobs)
     # eight more epochs from the policy trained for eight go further than those first eight
     assert tuned["candidates"]["it1-c0"].fitness > state["candidates"]["it1-c0"].fitness
+
+
+def test_a_best_reward_at_the_fitness_ceiling_is_not_tuned(tmp_path, monkeypatch):
+    """A tuned copy of a reward that already reaches the most fitness can be could only tie: no trial is run."""
+    monkeypatch.setattr(Task, "fitness_ceiling", property(lambda task: 1.0))  # the scripted budget reaches more
+    state, _, folder = scripted_run(tmp_path, [GOOD, GOOD], **{"search.tune_trials": 2})
+    study = state["tuning"]["1"]
+    assert study.trials == [] and study.tuned is None
+    assert study.note == "it already reaches the most fitness can be (1)"
+    assert not folder.tuning_dir(study.candidate).exists()
+
+
+def test_the_fitness_ceiling_is_known_only_where_the_task_says():
+    assert get_task("cartpole").fitness_ceiling == 500.0  # episode length: a full episode
+    assert get_task("reacher").fitness_ceiling is None  # a success fitness: a plugin's may be a distance

@@ -281,9 +281,7 @@ def _constant_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """A name the body reads but never defines, or an attribute of ``self``/``env``, that is one of the environment
     module's constants in another case (``pole_half_length``, ``self.max_angle``): the constant's own name."""
     by_lower = {name.lower(): name for name in ctx.task.constants}
-    defined = {a.arg for a in fn.args.args} | {
-        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
+    defined = _defined(fn)
 
     def swap(node: ast.AST) -> ast.AST | None:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in defined:
@@ -607,10 +605,10 @@ def repair_by_rules(
     check: Callable[[dict[K, Rewrite], int], dict[K, str | None]],
     rounds: int = RULE_ROUNDS,
 ) -> dict[K, Rewrite]:
-    """Rewrite each broken ``key -> (task, code, error)`` and check the rewrites together (``check(codes,
-    round)`` gives key -> None where a rewrite passes, else its error); a rewrite that fails is rewritten again from its
-    new error, up to ``rounds`` times, until no rule changes it. The rewrites that passed, each with every rule
-    that fired on the way."""
+    """Rewrite each broken ``key -> (task, code, error)`` and check the rewrites together (``check(rewrites,
+    round)`` gives key -> None where a rewrite passes, else its error); a rewrite that fails is rewritten again
+    from its new error, up to ``rounds`` times, until no rule changes it. The rewrites that passed, each with every
+    rule that fired on the way."""
     pending = {key: (task, code, error, []) for key, (task, code, error) in broken.items()}
     passed: dict[K, Rewrite] = {}
     for round_ in range(rounds):

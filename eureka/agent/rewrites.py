@@ -34,8 +34,9 @@ ENTRY_POINT = "compute_reward"
 _BUILTINS = {"abs": "abs", "round": "round"}
 _MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
 _SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\)")
-#: A C-style comment after code (``x = 0.1  // the temperature``): words after ``//``, not an operand.
-_C_COMMENT = re.compile(r"[ \t]*//[ \t]*[A-Za-z][A-Za-z'-]* [A-Za-z].*$", re.M)
+#: A C-style comment after code (``x = 0.1  // the temperature``, ``// reward = 5 * distance``): words after
+#: ``//``, not an operand (``x // scale + 1`` is one: a name, then an operator other than ``=``).
+_C_COMMENT = re.compile(r"[ \t]*//[ \t]*[A-Za-z][A-Za-z'-]* (?:[A-Za-z]|= ).*$", re.M)
 _DTYPE_ERROR = re.compile(r"'(.+?)' must be a floating-point tensor, got torch\.(?:bool|u?int\d*|long)")
 
 
@@ -124,11 +125,28 @@ def _c_comments(code: str) -> str | None:
     return stripped if stripped != code else None
 
 
+def _cut_replies(code: str) -> str | None:
+    """A reply cut at the token limit mid-statement: the code up to its last whole statement (``missing_return``
+    then returns what it computed). Only where the error is the end of the code: a bracket never closed, or the
+    last line; a mistake in the middle is the model's to fix, not a reason to drop the rest."""
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        lines = code.rstrip().splitlines()
+        if exc.lineno is None or ("was never closed" not in str(exc.msg) and exc.lineno < len(lines)):
+            return None
+        for end in range(min(exc.lineno, len(lines)) - 1, 1, -1):
+            kept = "\n".join(lines[:end]) + "\n"
+            if _parses(kept):
+                return kept
+    return None
+
+
 def _defined(fn: ast.FunctionDef) -> set[str]:
     """Parameters, names assigned, and functions defined inside ``fn``."""
     return (
         {a.arg for a in fn.args.args}
-        | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        | {n.id for n in ast.walk(fn) if _stored(n)}
         | {n.name for n in ast.walk(fn) if isinstance(n, ast.FunctionDef) and n is not fn}
     )
 
@@ -227,29 +245,70 @@ def _where_conditions(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
-    """``if c: x = a`` (``else: x = b``) with one assignment per branch, to the same name."""
+    """``if c: <assignments> [elif ...] [else: <assignments>]`` on a tensor condition: each assignment made per
+    env, in order: ``x = torch.where(c, a, x)`` in the if branch, ``torch.where(c, x, b)`` in the else branch
+    (``0.0`` for a name with no value yet), inner ifs first; a condition a branch changes is kept in a name first.
+    Left alone: a branch with any other statement (a return, a call, a loop)."""
+    changed = False
 
-    def single(body: list[ast.stmt]) -> tuple[str, ast.expr] | None:
-        if len(body) == 1 and isinstance(body[0], ast.Assign) and len(body[0].targets) == 1:
-            target = body[0].targets[0]
-            if isinstance(target, ast.Name):
-                return target.id, body[0].value
-        if len(body) == 1 and isinstance(body[0], ast.AugAssign) and isinstance(body[0].target, ast.Name):
-            name = body[0].target.id
-            return name, ast.BinOp(ast.Name(name, ast.Load()), body[0].op, body[0].value)
-        return None
-
-    def swap(node: ast.AST) -> ast.AST | None:
-        if not (isinstance(node, ast.If) and ctx.is_tensor(node.test)):
+    def per_env(stmt: ast.stmt, test: ast.expr, then: bool, known: set[str]) -> list[ast.stmt] | None:
+        if isinstance(stmt, ast.Pass):
+            return []
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AugAssign):
+            target, value = stmt.target, ast.BinOp(_loaded(stmt.target), stmt.op, stmt.value)
+        else:
             return None
-        then = single(node.body)
-        other = single(node.orelse) if node.orelse else (then[0], ast.Name(then[0], ast.Load())) if then else None
-        if then is None or other is None or then[0] != other[0]:
+        keyed = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+        if not (isinstance(target, ast.Name) or (keyed and isinstance(target.slice, ast.Constant))):
             return None
-        where = _call(_torch("where"), node.test, then[1], other[1])
-        return ast.Assign(targets=[ast.Name(then[0], ast.Store())], value=where, lineno=node.lineno)
+        key = ast.unparse(target)
+        old = _loaded(target) if key in known or isinstance(stmt, ast.AugAssign) else ast.Constant(0.0)
+        known.add(key)
+        chosen = (value, old) if then else (old, value)
+        return [ast.Assign([target], _call(_torch("where"), test, *chosen), lineno=stmt.lineno)]
 
-    return _replace(fn, swap)
+    def convert(node: ast.If) -> list[ast.stmt] | None:
+        if not ctx.is_tensor(node.test):
+            return None
+        before = {n.id for n in ast.walk(fn) if _stored(n) and getattr(n, "lineno", node.lineno) < node.lineno}
+        known, out, test = before | {a.arg for a in fn.args.args}, [], node.test
+        stored = {n.id for s in [*node.body, *node.orelse] for n in ast.walk(s) if _stored(n)}
+        if stored & {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}:  # a branch changes what it reads
+            test = ast.Name(f"condition_line_{node.lineno}", ast.Load())
+            out.append(ast.Assign([ast.Name(test.id, ast.Store())], node.test, lineno=node.lineno))
+        for then, branch in ((True, node.body), (False, node.orelse)):
+            for stmt in branch:
+                written = per_env(stmt, test, then, known)
+                if written is None:
+                    return None
+                out += written
+        return out
+
+    def visit(body: list[ast.stmt]) -> None:
+        nonlocal changed
+        for i in reversed(range(len(body))):
+            for field_ in ("body", "orelse"):
+                inner = getattr(body[i], field_, None)
+                if isinstance(inner, list) and not isinstance(body[i], ast.FunctionDef):
+                    visit(inner)
+            written = convert(body[i]) if isinstance(body[i], ast.If) else None
+            if written is not None:
+                body[i : i + 1] = written or [ast.Pass()]
+                changed = True
+
+    visit(fn.body)
+    return changed
+
+
+def _stored(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+
+
+def _loaded(target: ast.expr) -> ast.expr:
+    """A copy of an assignment's target, as a value to read."""
+    return ast.parse(ast.unparse(target), mode="eval").body
 
 
 def _boolean_operators_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -270,7 +329,7 @@ def _boolean_operators_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool
 def _missing_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """State variables read in the body but not taken as parameters."""
     params = {a.arg for a in fn.args.args}
-    assigned = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assigned = {n.id for n in ast.walk(fn) if _stored(n)}
     read = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     missing = [name for name in dict.fromkeys(read) if name in ctx.task.state_vars and name not in params | assigned]
     fn.args.args += [ast.arg(name) for name in missing]
@@ -442,6 +501,29 @@ def _missing_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return changed
 
 
+def _missing_return(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """No return (a reply cut before it, or one forgotten): return the last name assigned at the top of the body
+    whose name says reward or total, with the last dict assigned there as the components (else the total alone)."""
+    if _returns(fn):
+        return False
+    total = components = None
+    for node in fn.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        target = node.target if isinstance(node, ast.AugAssign) else target
+        if not isinstance(target, ast.Name):
+            continue
+        if isinstance(node.value, ast.Dict):
+            components = target.id
+        elif "reward" in target.id.lower() or "total" in target.id.lower():
+            total = target.id
+    if total is None:
+        return False
+    name = ast.Name(total, ast.Load())
+    parts = ast.Name(components, ast.Load()) if components else ast.Dict([ast.Constant("total")], [name])
+    fn.body.append(ast.Return(ast.Tuple([name, parts], ast.Load())))
+    return True
+
+
 def _statement_index(fn: ast.FunctionDef, target: ast.stmt) -> tuple[list[ast.stmt], int] | None:
     for node in ast.walk(fn):
         for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
@@ -503,6 +585,8 @@ def _fix_named(fn: ast.FunctionDef, name: str, fix: Callable[[ast.expr], ast.exp
 
 RULES: list[Rule] = [
     Rule("c_comments", "x = 0.1  // words (code that does not parse)", "x = 0.1", _c_comments, text=True),
+    Rule("cut_replies", "a reply cut at the token limit mid-statement", "the code up to its last whole statement",
+         _cut_replies, text=True),
     Rule("duplicate_parameters", "a parameter listed twice", "keeps the first", _duplicate_parameters),
     Rule("missing_parameters", "a state variable read but not a parameter", "adds it to the parameters",
          _missing_parameters),
@@ -521,12 +605,14 @@ RULES: list[Rule] = [
          _tensor_functions_on_numbers),
     Rule("conditional_on_tensors", "a if tensor_condition else b", "torch.where(condition, a, b)",
          _conditional_on_tensors),
-    Rule("if_assignments_on_tensors", "if tensor_condition: x = a [else: x = b]", "x = torch.where(condition, a, b)",
-         _if_assignments_on_tensors),
+    Rule("if_assignments_on_tensors", "if tensor_condition: assignments [elif/else: assignments]",
+         "each one per env: x = torch.where(condition, a, x)", _if_assignments_on_tensors),
     Rule("boolean_operators_on_tensors", "and, or, not on tensors", "&, |, ~", _boolean_operators_on_tensors),
     Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
          _where_conditions),
     Rule("one_d_indexing", "x[:, i] on a state variable of one value per env", "x", _one_d_indexing),
+    Rule("missing_return", "no return (cut before it, or forgotten)", "return the last reward/total assigned, "
+         "with the last dict assigned as its components", _missing_return),
     Rule("missing_components", "return total (or an empty/None components dict)", 'return total, {"total": total}',
          _missing_components),
     Rule("shapes_to_batch", "a total or component of shape (), (1, N) or (N, 1) (from the error)",
@@ -562,11 +648,11 @@ def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
     if not code:
         return None
     fired = []
-    for rule in (r for r in RULES if r.text):
+    for rule in (r for r in RULES if r.text):  # in turn: a cut reply can hold // comments too
         if _parses(code):
             break
         written = _safely(rule.apply, code)
-        if written is not None and _parses(written):
+        if written is not None:
             code = written
             fired.append(rule.name)
     try:

@@ -33,7 +33,8 @@ def _bytecode(source: str, filename: str) -> CodeType:
 
 def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
     """The checks that run none of ``source``: it parses, the policy accepts it, it defines ``compute_reward``
-    at the top level, and every parameter is a state variable of ``task``. Safe outside the sandbox.
+    at the top level, it returns something, and every parameter is a state variable of ``task``. Safe outside
+    the sandbox.
 
     Raises:
         RewardContractError: the first problem found, in one paragraph.
@@ -43,6 +44,8 @@ def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
     if fn is None:
         raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
+    if not any(isinstance(node, ast.Return) and node.value is not None for node in ast.walk(fn)):
+        raise RewardContractError(f"{filename}: {ENTRY_POINT} has no return; it must return (total, components)")
     args = fn.args
     variadic = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
     check_parameter_names([a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]], variadic, task.state_vars)

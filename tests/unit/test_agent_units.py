@@ -72,6 +72,7 @@ def test_failed_candidate_is_broken_until_its_rounds_are_used():
         ("def compute_reward(pole_angle):\n    return (\n", "SyntaxError"),
         ("import os\ndef compute_reward(pole_angle):\n    return pole_angle, {}\n", "import of 'os' is not allowed"),
         ("def reward(pole_angle):\n    return pole_angle, {}\n", "no top-level function named 'compute_reward'"),
+        ("def compute_reward(pole_angle):\n    r = pole_angle\n", "compute_reward has no return"),
         ("def compute_reward(state):\n    return state, {}\n", "'state' is not a state variable"),
         ("def compute_reward(*args):\n    return args, {}\n", "*args/**kwargs"),
         ("def compute_reward(pole_angle):\n    return pole_angle.__class__, {}\n", "__class__"),

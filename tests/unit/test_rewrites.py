@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from eureka.agent.rewrites import RULES, repair_by_rules, rewrite
-from eureka.envs.contract import call_reward
+from eureka.envs.contract import RewardContractError, call_reward
 from eureka.plugins.manager import get_task
 from eureka.sandbox.rewards import compile_reward, static_check
 
@@ -31,9 +31,22 @@ CASES = {
     ),
     "c_comments": (
         "def compute_reward(pole_angle):\n    temperature = 0.5  // The temperature, tuned later\n"
-        "    r = torch.exp(-pole_angle.abs() // 1 / temperature) // Upright reward\n    return r, {'r': r}\n",
+        "    r = torch.exp(-pole_angle.abs() // 1 / temperature) // Upright reward\n"
+        "    r = r + 1.0  // r = r + 1\n    return r, {'r': r}\n",
         "candidate.py: Line 2: SyntaxError: invalid syntax at statement: 'temperature = 0.5  // The temperature'",
         "r = torch.exp(-pole_angle.abs() // 1 / temperature)\n",
+    ),
+    "cut_replies": (  # the reply CI's run got, cut at max_tokens on its 71st line
+        "def compute_reward(pole_angle, cart_velocity):\n    upright = torch.cos(pole_angle)  // Upright term\n"
+        "    parts = {'upright': upright}\n    reward = upright\n    reward += 10.0 * (1.0 - cart_velocity\n",
+        "candidate.py: Line 5: SyntaxError: '(' was never closed",
+        "    reward = upright\n    return (reward, parts)\n",
+    ),
+    "missing_return": (
+        "def compute_reward(pole_angle):\n    upright = torch.cos(pole_angle)\n"
+        "    components = {'upright': upright}\n    total_reward = 2.0 * upright\n",
+        "RewardContractError: compute_reward must return (total, components), got None",
+        "    return (total_reward, components)\n",
     ),
     "environment_helpers": (  # pendulum's source imports wrap_angle; cartpole's does not
         "def compute_reward(pole_angle):\n    r = torch.cos(wrap_angle(pole_angle))\n    return r, {'r': r}\n",
@@ -144,6 +157,32 @@ def test_rule_fixes_its_mistake(name):
     assert total.shape == (16,) and all(v.shape == (16,) for v in components.values())
 
 
+def test_a_tensor_if_around_several_statements_gives_what_each_env_would():
+    """if/elif/else around several assignments, a new name, a component, a branch that changes its own condition:
+    the batch rewrite gives every env the value the original code gives that env alone (a one-element tensor's
+    ``if`` is Python's)."""
+    code = (
+        "def compute_reward(pole_angle, cart_velocity):\n    components = {}\n    reward = torch.cos(pole_angle)\n"
+        "    if pole_angle.abs() < 0.1:\n        bonus = 1.0\n        reward += bonus\n"
+        "        components['bonus'] = bonus * torch.ones_like(reward)\n    elif pole_angle.abs() < 0.2:\n"
+        "        reward += 0.5\n        pass\n    else:\n        reward = reward - cart_velocity.abs()\n"
+        "    if reward > 0.9:\n        reward = reward * 0.5\n    else:\n        reward = reward * 2.0\n"
+        "    components['reward'] = reward\n    return reward, components\n"
+    )
+    result = rewrite(code, CARTPOLE, "RuntimeError: Boolean value of Tensor with more than one value is ambiguous")
+    assert result is not None and result.rules == ["if_assignments_on_tensors"], result
+    angle, speed = torch.linspace(-0.3, 0.3, 13), torch.linspace(-2.0, 2.0, 13)
+    batch = compile_reward(result.code, CARTPOLE)(angle, speed)[0]
+    alone = compile_reward(code, CARTPOLE)
+    assert torch.allclose(batch, torch.cat([alone(a.view(1), v.view(1))[0] for a, v in zip(angle, speed, strict=True)]))
+
+
+def test_an_if_that_returns_is_left_to_the_model():
+    code = "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    if pole_angle > 0.1:\n"
+    code += "        return pole_angle, {'p': pole_angle}\n    return r, {'r': r}\n"
+    assert rewrite(code, CARTPOLE, "Boolean value of Tensor with more than one value is ambiguous") is None
+
+
 def test_the_flattening_of_a_row_or_column():
     code = "def compute_reward(pole_angle):\n    r = pole_angle.unsqueeze(0)\n    return r, {'r': pole_angle}\n"
     result = rewrite(code, CARTPOLE, "'total reward' must have shape (16,), got (1, 16)")
@@ -168,6 +207,28 @@ def test_a_helper_the_model_never_read_is_not_pasted():
     """cartpole's source never mentions wrap_angle: an unknown name stays the model's to fix."""
     code = "def compute_reward(pole_angle):\n    r = torch.cos(wrap_angle(pole_angle))\n    return r, {'r': r}\n"
     assert rewrite(code, CARTPOLE, "NameError: name 'wrap_angle' is not defined") is None
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a mistake in the middle is not a cut: the lines after it are kept for the model to repair
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle\n    s = r *\n    return r, {'r': r}\n",
+        "def compute_reward(pole_angle):\n    up = torch.cos(pole_angle) = 1\n    return up, {'up': up}\n",
+    ],
+)
+def test_only_the_end_of_a_reply_is_cut(code):
+    result = rewrite(code, CARTPOLE, "")
+    assert result is None or "return r, {'r': r}" in result.code.replace("(r, {'r': r})", "r, {'r': r}"), result
+
+
+def test_a_reply_cut_before_any_reward_is_not_given_one():
+    """Nothing names a reward or a total: no return is made up, and the static check refuses the cut code."""
+    code = "def compute_reward(pole_angle):\n    upright = torch.cos(pole_angle)\n    speed = torch.abs(pole_"
+    result = rewrite(code, CARTPOLE, "")
+    assert result is not None and result.rules == ["cut_replies"] and "return" not in result.code
+    with pytest.raises(RewardContractError):
+        static_check(result.code, CARTPOLE)
 
 
 def test_floor_division_is_not_a_comment():

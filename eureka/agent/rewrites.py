@@ -248,7 +248,9 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``if c: <assignments> [elif ...] [else: <assignments>]`` on a tensor condition: each assignment made per
     env, in order: ``x = torch.where(c, a, x)`` in the if branch, ``torch.where(c, x, b)`` in the else branch
     (``0.0`` for a name with no value yet), inner ifs first; a condition a branch changes is kept in a name first.
-    Left alone: a branch with any other statement (a return, a call, a loop)."""
+    Branches that end in a return (an early ``if c: return ...`` takes the rest of the body as its else) become one
+    return, total and each component chosen per env (0.0 for a component one branch lacks). Left alone: a branch
+    with any other statement (a call, a loop), or a components dict that is not written out in the return."""
     changed = False
 
     def per_env(stmt: ast.stmt, test: ast.expr, then: bool, known: set[str]) -> list[ast.stmt] | None:
@@ -269,22 +271,38 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         chosen = (value, old) if then else (old, value)
         return [ast.Assign([target], _call(_torch("where"), test, *chosen), lineno=stmt.lineno)]
 
-    def convert(node: ast.If) -> list[ast.stmt] | None:
+    def branch(stmts: list[ast.stmt], test: ast.expr, then: bool, known: set[str]) -> tuple[list, ast.expr | None]:
+        """The branch's statements made per env, and the value of the return it ends in (None if none)."""
+        out = []
+        for i, stmt in enumerate(stmts):
+            if isinstance(stmt, ast.Return) and stmt.value is not None and i == len(stmts) - 1:
+                return out, stmt.value
+            written = per_env(stmt, test, then, known)
+            if written is None:
+                raise _Unchanged
+            out += written
+        return out, None
+
+    def convert(node: ast.If, rest: list[ast.stmt]) -> tuple[list[ast.stmt], int]:
+        """The statements for ``node`` and how many of the statements after it they replace."""
+        returns = bool(node.body) and isinstance(node.body[-1], ast.Return)
+        orelse, used = (rest, len(rest)) if returns and not node.orelse else (node.orelse, 0)
         if not ctx.is_tensor(node.test):
-            return None
+            raise _Unchanged
         before = {n.id for n in ast.walk(fn) if _stored(n) and getattr(n, "lineno", node.lineno) < node.lineno}
         known, out, test = before | {a.arg for a in fn.args.args}, [], node.test
-        stored = {n.id for s in [*node.body, *node.orelse] for n in ast.walk(s) if _stored(n)}
+        stored = {n.id for s in [*node.body, *orelse] for n in ast.walk(s) if _stored(n)}
         if stored & {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}:  # a branch changes what it reads
             test = ast.Name(f"condition_line_{node.lineno}", ast.Load())
             out.append(ast.Assign([ast.Name(test.id, ast.Store())], node.test, lineno=node.lineno))
-        for then, branch in ((True, node.body), (False, node.orelse)):
-            for stmt in branch:
-                written = per_env(stmt, test, then, known)
-                if written is None:
-                    return None
-                out += written
-        return out
+        then, then_returns = branch(node.body, test, True, known)
+        other, other_returns = branch(orelse, test, False, known)
+        out += then + other
+        if (then_returns is None) != (other_returns is None):
+            raise _Unchanged
+        if then_returns is not None:
+            out.append(ast.Return(_chosen_returns(test, then_returns, other_returns)))
+        return out, used
 
     def visit(body: list[ast.stmt]) -> None:
         nonlocal changed
@@ -293,13 +311,38 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
                 inner = getattr(body[i], field_, None)
                 if isinstance(inner, list) and not isinstance(body[i], ast.FunctionDef):
                     visit(inner)
-            written = convert(body[i]) if isinstance(body[i], ast.If) else None
-            if written is not None:
-                body[i : i + 1] = written or [ast.Pass()]
+            if isinstance(body[i], ast.If):
+                try:
+                    written, used = convert(body[i], body[i + 1 :])
+                except _Unchanged:
+                    continue
+                body[i : i + 1 + used] = written or [ast.Pass()]
                 changed = True
 
     visit(fn.body)
     return changed
+
+
+class _Unchanged(Exception):
+    """An ``if`` the rule leaves as it is."""
+
+
+def _chosen_returns(test: ast.expr, then: ast.expr, other: ast.expr) -> ast.Tuple:
+    """``return (t1, {...})`` where ``test`` holds and ``return (t2, {...})`` where not, as one return: total and
+    each component chosen per env. A bare ``return t`` has no components."""
+
+    def split(value: ast.expr) -> tuple[ast.expr, dict]:
+        pair = isinstance(value, ast.Tuple) and len(value.elts) == 2
+        total, parts = value.elts if pair else (value, ast.Dict([], []))
+        if not (isinstance(parts, ast.Dict) and all(isinstance(k, ast.Constant) for k in parts.keys)):
+            raise _Unchanged
+        return total, {k.value: v for k, v in zip(parts.keys, parts.values, strict=True)}
+
+    (t1, d1), (t2, d2) = split(then), split(other)
+    where = _torch("where")
+    keys = list(dict.fromkeys([*d1, *d2]))
+    parts = [_call(where, test, d1.get(k, ast.Constant(0.0)), d2.get(k, ast.Constant(0.0))) for k in keys]
+    return ast.Tuple([_call(where, test, t1, t2), ast.Dict([ast.Constant(k) for k in keys], parts)], ast.Load())
 
 
 def _stored(node: ast.AST) -> bool:
@@ -605,8 +648,9 @@ RULES: list[Rule] = [
          _tensor_functions_on_numbers),
     Rule("conditional_on_tensors", "a if tensor_condition else b", "torch.where(condition, a, b)",
          _conditional_on_tensors),
-    Rule("if_assignments_on_tensors", "if tensor_condition: assignments [elif/else: assignments]",
-         "each one per env: x = torch.where(condition, a, x)", _if_assignments_on_tensors),
+    Rule("if_assignments_on_tensors", "if tensor_condition: assignments [and a return] [elif/else: the same]",
+         "each one per env: x = torch.where(condition, a, x); one return chosen per env",
+         _if_assignments_on_tensors),
     Rule("boolean_operators_on_tensors", "and, or, not on tensors", "&, |, ~", _boolean_operators_on_tensors),
     Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
          _where_conditions),

@@ -157,30 +157,54 @@ def test_rule_fixes_its_mistake(name):
     assert total.shape == (16,) and all(v.shape == (16,) for v in components.values())
 
 
-def test_a_tensor_if_around_several_statements_gives_what_each_env_would():
-    """if/elif/else around several assignments, a new name, a component, a branch that changes its own condition:
-    the batch rewrite gives every env the value the original code gives that env alone (a one-element tensor's
-    ``if`` is Python's)."""
-    code = (
+IF_ON_TENSORS = {
+    "assignments": (
         "def compute_reward(pole_angle, cart_velocity):\n    components = {}\n    reward = torch.cos(pole_angle)\n"
         "    if pole_angle.abs() < 0.1:\n        bonus = 1.0\n        reward += bonus\n"
         "        components['bonus'] = bonus * torch.ones_like(reward)\n    elif pole_angle.abs() < 0.2:\n"
         "        reward += 0.5\n        pass\n    else:\n        reward = reward - cart_velocity.abs()\n"
         "    if reward > 0.9:\n        reward = reward * 0.5\n    else:\n        reward = reward * 2.0\n"
         "    components['reward'] = reward\n    return reward, components\n"
-    )
+    ),
+    "an early return": (
+        "def compute_reward(pole_angle, cart_velocity):\n    upright = torch.cos(pole_angle)\n"
+        "    if pole_angle.abs() > 0.2:\n        penalty = -1.0 - cart_velocity.abs()\n"
+        "        return penalty, {'penalty': penalty}\n    speed = cart_velocity.abs()\n"
+        "    upright -= 0.1 * speed\n    return upright, {'upright': upright, 'speed': speed}\n"
+    ),
+    "a return in every branch": (
+        "def compute_reward(pole_angle, cart_velocity):\n    if pole_angle.abs() < 0.05:\n        return 1.0\n"
+        "    elif cart_velocity.abs() > 1.0:\n        total = -cart_velocity.abs()\n"
+        "        return total, {'speed': total}\n    else:\n        return -0.1\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IF_ON_TENSORS))
+def test_a_tensor_if_gives_each_env_what_the_code_gives_it_alone(name):
+    """if/elif/else around several assignments, a new name, a component, a branch that changes its own condition,
+    returns: the batch rewrite gives every env the total and components the original code gives that env alone (a
+    one-element tensor's ``if`` is Python's; a component a branch lacks is 0 there)."""
+    code = IF_ON_TENSORS[name]
     result = rewrite(code, CARTPOLE, "RuntimeError: Boolean value of Tensor with more than one value is ambiguous")
-    assert result is not None and result.rules == ["if_assignments_on_tensors"], result
+    assert result is not None and result.rules[0] == "if_assignments_on_tensors", result
     angle, speed = torch.linspace(-0.3, 0.3, 13), torch.linspace(-2.0, 2.0, 13)
-    batch = compile_reward(result.code, CARTPOLE)(angle, speed)[0]
+    total, components = compile_reward(result.code, CARTPOLE)(angle, speed)
     alone = compile_reward(code, CARTPOLE)
-    assert torch.allclose(batch, torch.cat([alone(a.view(1), v.view(1))[0] for a, v in zip(angle, speed, strict=True)]))
+    for i in range(13):
+        one = alone(angle[i].view(1), speed[i].view(1))
+        one_total, one_parts = one if isinstance(one, tuple) else (one, {})
+        assert torch.allclose(torch.as_tensor(one_total).float(), total[i]), (name, i)
+        for key, value in components.items():
+            assert torch.allclose(torch.as_tensor(one_parts.get(key, 0.0)).float(), value[i]), (name, key, i)
 
 
-def test_an_if_that_returns_is_left_to_the_model():
-    code = "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    if pole_angle > 0.1:\n"
-    code += "        return pole_angle, {'p': pole_angle}\n    return r, {'r': r}\n"
-    assert rewrite(code, CARTPOLE, "Boolean value of Tensor with more than one value is ambiguous") is None
+def test_an_if_around_a_call_or_a_loop_is_left_to_the_model():
+    for branch in ("        print(pole_angle)\n", "        for i in range(2):\n            r = r + i\n"):
+        code = f"def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    if pole_angle > 0.1:\n{branch}"
+        code += "    return r, {'r': r}\n"
+        result = rewrite(code, CARTPOLE, "Boolean value of Tensor with more than one value is ambiguous")
+        assert result is None or "if_assignments_on_tensors" not in result.rules, result
 
 
 def test_the_flattening_of_a_row_or_column():

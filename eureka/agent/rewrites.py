@@ -220,25 +220,27 @@ def _conditional_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
+def _truth(node: ast.expr, ctx: RuleContext) -> ast.expr:
+    """``node`` as a boolean tensor: a comparison or a mask as it is, any other tensor ``.bool()`` (Python's truth
+    of each value), a number as it is."""
+    masks = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr)
+    inverted = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert | ast.Not)
+    if isinstance(node, ast.Compare | ast.BoolOp) or masks or inverted or not ctx.is_tensor(node):
+        return node
+    return _call(ast.Attribute(node, "bool", ast.Load()))
+
+
 def _where_conditions(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``torch.where(success, a, b)`` on a float tensor (the error says so; often what ``a if success else b``
     became): ``success.bool()``, Python's truth of each value. Comparisons and masks already are booleans."""
     if "condition to be a boolean tensor" not in ctx.error:
         return False
-    boolean = ast.Compare | ast.BoolOp
 
     def swap(node: ast.AST) -> ast.AST | None:
-        if (
-            isinstance(node, ast.Call)
-            and ast.unparse(node.func) == "torch.where"
-            and node.args
-            and not isinstance(node.args[0], boolean)
-            and not (isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.BitAnd | ast.BitOr))
-            and not (isinstance(node.args[0], ast.UnaryOp) and isinstance(node.args[0].op, ast.Invert))
-            and ctx.is_tensor(node.args[0])
-        ):
-            condition = _call(ast.Attribute(node.args[0], "bool", ast.Load()))
-            return ast.Call(func=node.func, args=[condition, *node.args[1:]], keywords=node.keywords)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.where" and node.args:
+            condition = _truth(node.args[0], ctx)
+            if condition is not node.args[0]:
+                return ast.Call(func=node.func, args=[condition, *node.args[1:]], keywords=node.keywords)
         return None
 
     return _replace(fn, swap)
@@ -355,15 +357,18 @@ def _loaded(target: ast.expr) -> ast.expr:
 
 
 def _boolean_operators_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``and``/``or``/``not`` on tensors: ``&``/``|``/``~``, on each value's truth (``.bool()`` of a float tensor
+    such as ``success``: ``~`` and ``&`` refuse floats)."""
+
     def swap(node: ast.AST) -> ast.AST | None:
         if isinstance(node, ast.BoolOp) and any(ctx.is_tensor(v) for v in node.values):
             op = ast.BitAnd() if isinstance(node.op, ast.And) else ast.BitOr()
-            result = node.values[0]
+            result = _truth(node.values[0], ctx)
             for value in node.values[1:]:
-                result = ast.BinOp(result, op, value)
+                result = ast.BinOp(result, op, _truth(value, ctx))
             return result
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and ctx.is_tensor(node.operand):
-            return ast.UnaryOp(ast.Invert(), node.operand)
+            return ast.UnaryOp(ast.Invert(), _truth(node.operand, ctx))
         return None
 
     return _replace(fn, swap)

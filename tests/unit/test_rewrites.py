@@ -103,10 +103,11 @@ CASES = {
     ),
     "boolean_operators_on_tensors": (
         "def compute_reward(pole_angle, cart_position):\n"
-        "    ok = torch.where(pole_angle.abs() < 0.2 and not cart_position.abs() > 2.0, 1.0, 0.0)\n"
+        "    far = cart_position.abs()\n"
+        "    ok = torch.where(pole_angle.abs() < 0.2 and not cart_position.abs() > 2.0 and not far, 1.0, 0.0)\n"
         "    return ok, {'ok': ok}\n",
         "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
-        "(pole_angle.abs() < 0.2) & ~(cart_position.abs() > 2.0)",
+        "(pole_angle.abs() < 0.2) & ~(cart_position.abs() > 2.0) & ~far.bool()",
     ),
     "where_conditions": (
         "def compute_reward(pole_angle, success):\n    bonus = torch.where(success, 1.0, 0.0)\n"

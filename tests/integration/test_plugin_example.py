@@ -73,8 +73,11 @@ def test_the_example_metric_and_feedback_reach_the_reflection(installed, tmp_pat
 
 
 def test_eureka_run_on_the_example_task_with_the_embedded_model(installed, tmp_path):
+    # one repair round: this test is about the plugin's task running end to end, the repair loop has its own tests;
+    # CI's run of it once spent 625 s, two model repairs of ~3 min each on 2 cores
     args = [*EUREKA, "run", "--task", "slider", "--iterations", "1", "--samples", "2", "--epochs", "20"]
-    args += ["--tune-trials", "1", "--final-seeds", "1", "--final-epochs", "20", "--runs-dir", str(tmp_path)]
+    args += ["--tune-trials", "1", "--final-seeds", "1", "--final-epochs", "20", "--repair-rounds", "1"]
+    args += ["--runs-dir", str(tmp_path)]
     output = _run(args, timeout=1500).stdout
     (run_dir,) = tmp_path.iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -28,8 +28,8 @@ from typing import TypeVar
 import torch
 
 from eureka.envs.task import Task
+from eureka.sandbox.rewards import entry_function, own_returns
 
-ENTRY_POINT = "compute_reward"
 #: Python's scalar functions and their batch equivalents (a tensor argument makes the first one fail).
 _BUILTINS = {"abs": "abs", "round": "round"}
 _MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
@@ -287,10 +287,10 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
     def convert(node: ast.If, rest: list[ast.stmt]) -> tuple[list[ast.stmt], int]:
         """The statements for ``node`` and how many of the statements after it they replace."""
-        returns = bool(node.body) and isinstance(node.body[-1], ast.Return)
-        orelse, used = (rest, len(rest)) if returns and not node.orelse else (node.orelse, 0)
         if not ctx.is_tensor(node.test):
             raise _Unchanged
+        returns = bool(node.body) and isinstance(node.body[-1], ast.Return)
+        orelse, used = (rest, len(rest)) if returns and not node.orelse else (node.orelse, 0)
         before = {n.id for n in ast.walk(fn) if _stored(n) and getattr(n, "lineno", node.lineno) < node.lineno}
         known, out, test = before | {a.arg for a in fn.args.args}, [], node.test
         stored = {n.id for s in [*node.body, *orelse] for n in ast.walk(s) if _stored(n)}
@@ -510,22 +510,10 @@ def _float_of_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
-def _returns(fn: ast.FunctionDef) -> list[ast.Return]:
-    """The returns of ``fn`` itself, not of the functions defined inside it."""
-    found, todo = [], list(fn.body)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Return) and node.value is not None:
-            found.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            todo.extend(ast.iter_child_nodes(node))
-    return found
-
-
 def _missing_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``return total`` (or ``total, {}`` / ``total, None``): one component named "total"."""
     changed = False
-    for ret in _returns(fn):
+    for ret in own_returns(fn):
         value = ret.value
         if isinstance(value, ast.Tuple) and len(value.elts) == 2:
             total, components = value.elts
@@ -552,7 +540,7 @@ def _missing_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 def _missing_return(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """No return (a reply cut before it, or one forgotten): return the last name assigned at the top of the body
     whose name says reward or total, with the last dict assigned there as the components (else the total alone)."""
-    if _returns(fn):
+    if own_returns(fn):
         return False
     total = components = None
     for node in fn.body:
@@ -612,7 +600,7 @@ def _fix_named(fn: ast.FunctionDef, name: str, fix: Callable[[ast.expr], ast.exp
     the component ``name`` in a dict literal or a ``components["name"] = ...`` assignment."""
     changed = False
     if name == "total reward":
-        for ret in _returns(fn):
+        for ret in own_returns(fn):
             if isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == 2:
                 ret.value.elts[0] = fix(ret.value.elts[0])
                 changed = True
@@ -673,10 +661,6 @@ RULES: list[Rule] = [
 RULE_TEXT = {rule.name: f"{rule.matches} -> {rule.writes}" for rule in RULES}
 
 
-def _entry(tree: ast.Module) -> ast.FunctionDef | None:
-    return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
-
-
 def _parses(code: str) -> bool:
     try:
         ast.parse(code)
@@ -708,12 +692,12 @@ def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError):
         return None
-    if _entry(tree) is None:
+    if entry_function(tree) is None:
         return None
     ctx = RuleContext(task=task, error=error)
     for rule in (r for r in RULES if not r.text):
         trial = copy.deepcopy(tree)  # a rule that fails half-way leaves the tree as it was
-        fn = _entry(trial)
+        fn = entry_function(trial)
         ctx.tensors = _tensor_names(fn)
         try:
             if rule.apply(fn, ctx):

@@ -31,6 +31,23 @@ def _bytecode(source: str, filename: str) -> CodeType:
         raise RewardContractError(f"{filename}: {refusal_text(exc)}") from None
 
 
+def entry_function(tree: ast.Module) -> ast.FunctionDef | None:
+    """The top-level ``compute_reward`` of a parsed module, or None."""
+    return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
+
+
+def own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
+    """The returns with a value of ``fn`` itself, not of the functions defined inside it."""
+    found, todo = [], list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
     """The checks that run none of ``source``: it parses, the policy accepts it, it defines ``compute_reward``
     at the top level, it returns something, and every parameter is a state variable of ``task``. Safe outside
@@ -41,10 +58,10 @@ def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
     """
     _bytecode(source, filename)
     tree = ast.parse(source, filename)
-    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
+    fn = entry_function(tree)
     if fn is None:
         raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
-    if not any(isinstance(node, ast.Return) and node.value is not None for node in ast.walk(fn)):
+    if not own_returns(fn):
         raise RewardContractError(f"{filename}: {ENTRY_POINT} has no return; it must return (total, components)")
     args = fn.args
     variadic = [a.arg for a in (args.vararg, args.kwarg) if a is not None]

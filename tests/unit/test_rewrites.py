@@ -238,13 +238,14 @@ def test_a_helper_the_model_never_read_is_not_pasted():
     "code",
     [
         # a mistake in the middle is not a cut: the lines after it are kept for the model to repair
-        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle\n    s = r *\n    return r, {'r': r}\n",
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    s = r *\n    return r, {'r': r}\n",
         "def compute_reward(pole_angle):\n    up = torch.cos(pole_angle) = 1\n    return up, {'up': up}\n",
+        # a bracket never closed reads to the end, like a cut; with no whole statement before it nothing is kept
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle\n    s = r *\n    return r, {'r': r}\n",
     ],
 )
 def test_only_the_end_of_a_reply_is_cut(code):
-    result = rewrite(code, CARTPOLE, "")
-    assert result is None or "return r, {'r': r}" in result.code.replace("(r, {'r': r})", "r, {'r': r}"), result
+    assert rewrite(code, CARTPOLE, "") is None
 
 
 def test_a_reply_cut_before_any_reward_is_not_given_one():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import difflib
 import inspect
 import math
 import re
@@ -37,6 +38,14 @@ _SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\
 #: A C-style comment after code (``x = 0.1  // the temperature``, ``// reward = 5 * distance``): words after
 #: ``//``, not an operand (``x // scale + 1`` is one: a name, then an operator other than ``=``).
 _C_COMMENT = re.compile(r"[ \t]*//[ \t]*[A-Za-z][A-Za-z'-]* (?:[A-Za-z]|= ).*$", re.M)
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+_NOT_A_STATE_VARIABLE = re.compile(r"parameter '(\w+)' is not a state variable")
+_CLOSE = 0.8  # difflib's similarity of a misspelling: pole_angel/pole_angle 0.9, cart_angle/pole_angle 0.6
+#: A value of shape (N, N) where (N,) was wanted: a (N, 1) column met a (N,) value
+_SQUARE = re.compile(r"must have shape \((\d+),\), got \(\1, \1\)")
+_PER_ENV_DIM = re.compile(r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)")
+_NUMBER_ERROR = re.compile(r"'(.+?)' must be a torch\.Tensor, got (?:float|int|bool)\b")
+_BOOL_ARITHMETIC = re.compile(r"the `-` operator, (?:with|on) a bool tensor is not supported")
 _DTYPE_ERROR = re.compile(r"'(.+?)' must be a floating-point tensor, got torch\.(?:bool|u?int\d*|long)")
 
 
@@ -223,11 +232,28 @@ def _conditional_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 def _truth(node: ast.expr, ctx: RuleContext) -> ast.expr:
     """``node`` as a boolean tensor: a comparison or a mask as it is, any other tensor ``.bool()`` (Python's truth
     of each value), a number as it is."""
-    masks = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr)
-    inverted = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert | ast.Not)
-    if isinstance(node, ast.Compare | ast.BoolOp) or masks or inverted or not ctx.is_tensor(node):
+    if _is_mask(node) or not ctx.is_tensor(node):
         return node
     return _call(ast.Attribute(node, "bool", ast.Load()))
+
+
+def _mask_names(fn: ast.FunctionDef) -> set[str]:
+    """Names only ever assigned a mask (``close = distance < 0.1``)."""
+    values: dict[str, list[ast.expr | None]] = {}  # name -> what it is assigned (None: by a loop, +=, ...)
+    for node in ast.walk(fn):
+        for target in node.targets if isinstance(node, ast.Assign) else []:
+            if isinstance(target, ast.Name):
+                values.setdefault(target.id, []).append(node.value)
+        if isinstance(node, ast.AugAssign | ast.AnnAssign | ast.For) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(None)
+    return {name for name, assigned in values.items() if all(v is not None and _is_mask(v) for v in assigned)}
+
+
+def _is_mask(node: ast.AST) -> bool:
+    """Whether ``node`` is written as a boolean: a comparison, or ``and/or/not/&/|/~`` of values."""
+    masks = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr)
+    inverted = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert | ast.Not)
+    return isinstance(node, ast.Compare | ast.BoolOp) or masks or inverted
 
 
 def _where_conditions(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -252,8 +278,15 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     (``0.0`` for a name with no value yet), inner ifs first; a condition a branch changes is kept in a name first.
     Branches that end in a return (an early ``if c: return ...`` takes the rest of the body as its else) become one
     return, total and each component chosen per env (0.0 for a component one branch lacks). Left alone: a branch
-    with any other statement (a call, a loop), or a components dict that is not written out in the return."""
+    with any other statement (a call, a loop), or a components dict that is not written out in the return. A dict
+    a branch assigns holds every key any dict assigned to that name has, each chosen per env (0.0 where absent)."""
     changed = False
+    dict_keys: dict[str, dict] = {}  # name -> the constant keys of every dict literal assigned to it
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            for target in (t for t in node.targets if isinstance(t, ast.Name)):
+                keys = (k.value for k in node.value.keys if isinstance(k, ast.Constant))
+                dict_keys.setdefault(target.id, {}).update(dict.fromkeys(keys))
 
     def per_env(stmt: ast.stmt, test: ast.expr, then: bool, known: set[str]) -> list[ast.stmt] | None:
         if isinstance(stmt, ast.Pass):
@@ -268,10 +301,26 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         if not (isinstance(target, ast.Name) or (keyed and isinstance(target.slice, ast.Constant))):
             return None
         key = ast.unparse(target)
-        old = _loaded(target) if key in known or isinstance(stmt, ast.AugAssign) else ast.Constant(0.0)
+        was_known, where = key in known or isinstance(stmt, ast.AugAssign), _torch("where")
         known.add(key)
-        chosen = (value, old) if then else (old, value)
-        return [ast.Assign([target], _call(_torch("where"), test, *chosen), lineno=stmt.lineno)]
+
+        def chosen(new: ast.expr, old: ast.expr) -> ast.Call:
+            return _call(where, test, *((new, old) if then else (old, new)))
+
+        if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys):
+            # a components dict: each component chosen per env, 0.0 where a branch's dict has no such key
+            get = ast.Attribute(_loaded(target), "get", ast.Load())
+            written = {k.value: v for k, v in zip(value.keys, value.values, strict=True)}
+            keys = list(dict.fromkeys([*written, *dict_keys.get(key, {})]))
+            parts = [
+                chosen(written.get(k, ast.Constant(0.0)), _call(get, ast.Constant(k), ast.Constant(0.0)))
+                if was_known
+                else chosen(written.get(k, ast.Constant(0.0)), ast.Constant(0.0))
+                for k in keys
+            ]
+            return [ast.Assign([target], ast.Dict([ast.Constant(k) for k in keys], parts), lineno=stmt.lineno)]
+        old = _loaded(target) if was_known else ast.Constant(0.0)
+        return [ast.Assign([target], chosen(value, old), lineno=stmt.lineno)]
 
     def branch(stmts: list[ast.stmt], test: ast.expr, then: bool, known: set[str]) -> tuple[list, ast.expr | None]:
         """The branch's statements made per env, and the value of the return it ends in (None if none)."""
@@ -384,11 +433,48 @@ def _missing_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return bool(missing)
 
 
+def _misspelled_state_variables(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A name the error says is not defined (not a function or a constant), or a parameter it says is no state
+    variable, that names the quantity of exactly one state variable (its last word: ``cart_angle`` ->
+    ``pole_angle``, ``pole_position`` -> ``cart_position``) or is a near spelling of one (``rotors_thrusts``,
+    ``pole_angel``): that state variable, read and taken as a parameter."""
+    params = {a.arg for a in fn.args.args}
+    called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    constants = {c.lower() for c in ctx.task.constants}  # max_angle is MAX_ANGLE (constant_names), not an angle
+    undefined = set(_UNDEFINED.findall(ctx.error)) - _defined(fn) - called
+    renamed = {}
+    wrong_parameters = set(_NOT_A_STATE_VARIABLE.findall(ctx.error)) & params
+    for name in (undefined | wrong_parameters) - set(ctx.task.state_vars):
+        if name.isupper() or name.lower() in constants:
+            continue
+        quantity = [v for v in ctx.task.state_vars if v.rsplit("_", 1)[-1] == name.rsplit("_", 1)[-1]]
+        close = (
+            quantity if len(quantity) == 1 else difflib.get_close_matches(name, list(ctx.task.state_vars), 2, _CLOSE)
+        )
+        if len(close) == 1:
+            renamed[name] = close[0]
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in renamed:
+            node.id = renamed[node.id]
+    for arg in fn.args.args:
+        arg.arg = renamed.get(arg.arg, arg.arg)
+    kept = {a.arg: a for a in reversed(fn.args.args)}  # a renamed parameter can meet its right spelling
+    fn.args.args = [kept.pop(a.arg) for a in fn.args.args if a.arg in kept]
+    fn.args.args += [ast.arg(n) for n in dict.fromkeys(renamed.values()) if n not in {a.arg for a in fn.args.args}]
+    return bool(renamed)
+
+
 def _constant_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """A name the body reads but never defines, or an attribute of ``self``/``env``, that is one of the environment
-    module's constants in another case (``pole_half_length``, ``self.max_angle``): the constant's own name."""
+    module's constants in another case (``pole_half_length``, ``self.max_angle``): the constant's own name. A
+    ``MIN_X`` the module lacks where it has ``MAX_X`` (a limit on both sides, ``|x| <= MAX_X``): ``-MAX_X``."""
     by_lower = {name.lower(): name for name in ctx.task.constants}
     defined = _defined(fn)
+    lower_limits = {
+        "min" + name[3:].lower(): name
+        for name in ctx.task.constants
+        if name.startswith("MAX_") and "MIN_" + name[4:] not in ctx.task.constants
+    }
 
     def swap(node: ast.AST) -> ast.AST | None:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in defined:
@@ -397,6 +483,8 @@ def _constant_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             name = node.attr
         else:
             return None
+        if name.lower() in lower_limits:
+            return ast.UnaryOp(ast.USub(), ast.Name(lower_limits[name.lower()], ast.Load()))
         constant = by_lower.get(name.lower())
         return ast.Name(constant, ast.Load()) if constant is not None and constant != name else None
 
@@ -436,6 +524,149 @@ def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             and isinstance(node.slice.elts[1], ast.Constant)
         ):
             return ast.Name(node.value.id, ast.Load())
+        return None
+
+    return _replace(fn, swap)
+
+
+def _columns_of_batches(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``x[i]`` on a state variable of k values per env (a ``(num_envs, k)`` tensor), i a constant below k: the
+    model indexed one env's vector, so ``x[:, i]``; ``a, b = x`` with k names: ``a, b = x.unbind(1)``."""
+    params, assigned = {a.arg for a in fn.args.args}, {n.id for n in ast.walk(fn) if _stored(n)}
+    widths = {
+        name: var.shape[0]
+        for name, var in ctx.task.state_vars.items()
+        if len(var.shape) == 1 and name in params and name not in assigned
+    }
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in widths:
+            index, width = node.slice, widths[node.value.id]
+            negative = isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
+            number = index.operand if negative else index
+            if isinstance(number, ast.Constant) and type(number.value) is int and number.value < width + negative:
+                return ast.Subscript(node.value, ast.Tuple([ast.Slice(), index], ast.Load()), node.ctx)
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Tuple)
+            and isinstance(node.value, ast.Name)
+            and len(node.targets[0].elts) == widths.get(node.value.id)
+        ):
+            unbound = _call(ast.Attribute(node.value, "unbind", ast.Load()), ast.Constant(1))
+            return ast.Assign(node.targets, unbound, lineno=node.lineno)
+        return None
+
+    return _replace(fn, swap)
+
+
+def _item_assignments(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``x[mask] = v`` or ``x[mask] += v`` on a tensor, the mask a boolean over the envs (a comparison, a name
+    holding one, or ``torch.where(mask)[0]``): ``x = torch.where(mask, v, x)`` with ``v[mask]`` read as ``v``, the
+    same per env without the sizes of the selection and the value having to match. Any other ``x[i] += v`` (the
+    sandbox refuses augmented assignments of items): ``x[i] = x[i] + v``."""
+    masks = _mask_names(fn)
+
+    def mask_of(index: ast.expr) -> ast.expr | None:
+        if isinstance(index, ast.Subscript) and isinstance(index.value, ast.Call):  # torch.where(mask)[0]
+            call = index.value
+            if ast.unparse(call.func) == "torch.where" and len(call.args) == 1 and ast.unparse(index.slice) == "0":
+                index = call.args[0]
+        named = isinstance(index, ast.Name) and index.id in masks
+        return index if (_is_mask(index) or named) and ctx.is_tensor(index) else None
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AugAssign):
+            target, value = node.target, ast.BinOp(_loaded(node.target), node.op, node.value)
+        else:
+            return None
+        if not isinstance(target, ast.Subscript):
+            return None
+        mask = mask_of(target.slice)
+        if mask is not None and isinstance(target.value, ast.Name) and target.value.id in ctx.tensors:
+            selected = ast.dump(target.slice)
+            whole = _Replace(
+                lambda n: n.value if isinstance(n, ast.Subscript) and ast.dump(n.slice) == selected else None
+            )
+            name = target.value.id
+            where = _call(_torch("where"), mask, whole.visit(value), ast.Name(name, ast.Load()))
+            return ast.Assign([ast.Name(name, ast.Store())], where, lineno=node.lineno)
+        return ast.Assign([target], value, lineno=node.lineno) if isinstance(node, ast.AugAssign) else None
+
+    return _replace(fn, swap)
+
+
+def _reductions_of_per_env_values(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """On the line where the error says a one-value-per-env tensor got ``dim=1`` (a coordinate taken out of a
+    vector earlier, then reduced as if it were still one): ``x.norm(dim=1)`` -> ``x.abs()``, ``x.sum(dim=1)`` /
+    ``mean`` -> ``x``; a reduction of a state variable that has columns is left alone."""
+    lines = re.findall(r'File "candidate.py", line (\d+)', ctx.error)
+    if not _PER_ENV_DIM.search(ctx.error) or not lines:
+        return False
+    line, vectors = int(lines[-1]), {name for name, var in ctx.task.state_vars.items() if var.shape}
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("norm", "sum", "mean")
+            and getattr(node, "lineno", None) == line
+        ):
+            return None
+        dims, receiver, args = [k.value for k in node.keywords if k.arg == "dim"], node.func.value, node.args
+        if ast.unparse(receiver) in ("torch", "torch.linalg"):  # torch.norm(x, dim=1)
+            receiver, args = (args[0], args[1:]) if args else (None, [])
+        dims += args
+        one = len(dims) == 1 and isinstance(dims[0], ast.Constant) and dims[0].value == 1
+        if receiver is None or not one or (isinstance(receiver, ast.Name) and receiver.id in vectors):
+            return None
+        return _call(ast.Attribute(receiver, "abs", ast.Load())) if node.func.attr == "norm" else receiver
+
+    return _replace(fn, swap)
+
+
+def _precedence_of_masks(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``a & b < c`` (Python reads ``(a & b) < c``): ``a & (b < c)``; ``a < b & c < d`` (read as ``a < (b & c) <
+    d``): ``(a < b) & (c < d)``, on tensors. The comparison binds looser than ``&``/``|``, a slip in any language
+    where it does not."""
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (isinstance(node, ast.Compare) and ctx.is_tensor(node)):
+            return None
+        masks = ast.BitAnd | ast.BitOr
+        left, ops, rest = node.left, node.ops, node.comparators
+        if len(ops) == 1 and isinstance(left, ast.BinOp) and isinstance(left.op, masks):
+            return ast.BinOp(left.left, left.op, ast.Compare(left.right, ops, rest))
+        if len(ops) == 2 and isinstance(rest[0], ast.BinOp) and isinstance(rest[0].op, masks):
+            middle = rest[0]
+            return ast.BinOp(
+                ast.Compare(left, [ops[0]], [middle.left]), middle.op, ast.Compare(middle.right, [ops[1]], [rest[1]])
+            )
+        return None
+
+    return _replace(fn, swap)
+
+
+def _arithmetic_on_masks(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``-mask`` or ``1.0 - mask`` on a boolean tensor (torch refuses ``-`` on bools; the error says so): the mask
+    as ``.float()``. A mask is a comparison or a name only ever assigned one."""
+    if not _BOOL_ARITHMETIC.search(ctx.error):
+        return False
+    masks = _mask_names(fn)
+
+    def as_float(node: ast.expr) -> ast.expr:
+        named = isinstance(node, ast.Name) and node.id in masks
+        return _call(ast.Attribute(node, "float", ast.Load())) if named or _is_mask(node) else node
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            operand = as_float(node.operand)
+            return None if operand is node.operand else ast.UnaryOp(node.op, operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+            left, right = as_float(node.left), as_float(node.right)
+            return None if (left, right) == (node.left, node.right) else ast.BinOp(left, node.op, right)
         return None
 
     return _replace(fn, swap)
@@ -517,8 +748,10 @@ def _missing_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         value = ret.value
         if isinstance(value, ast.Tuple) and len(value.elts) == 2:
             total, components = value.elts
-            empty = (isinstance(components, ast.Dict) and not components.keys) or (
-                isinstance(components, ast.Constant) and components.value is None
+            empty = (
+                (isinstance(components, ast.Dict) and not components.keys)
+                or (isinstance(components, ast.Constant) and components.value is None)
+                or ast.unparse(components) == "dict()"
             )
             if not empty:
                 continue
@@ -569,13 +802,16 @@ def _statement_index(fn: ast.FunctionDef, target: ast.stmt) -> tuple[list[ast.st
 
 
 def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
-    """The value the error names as a scalar, 0-d, (1, N) or (N, 1) tensor, made ``(num_envs,)``: broadcast over a
-    state variable, or flattened."""
-    match = _SHAPE_ERROR.search(ctx.error)
+    """The value the error names as a Python number or a 0-d, (1, N) or (N, 1) tensor, made ``(num_envs,)``:
+    broadcast over a state variable, or flattened."""
+    match = _SHAPE_ERROR.search(ctx.error) or _NUMBER_ERROR.search(ctx.error)
     per_env = [a.arg for a in fn.args.args if a.arg in ctx.task.state_vars and ctx.task.state_vars[a.arg].shape == ()]
     if match is None or not per_env:
         return False
-    name, n, got = match.group(1), match.group(2), [d.strip() for d in match.group(3).split(",") if d.strip()]
+    if match.re is _NUMBER_ERROR:  # a Python number: as a 0-d value
+        name, n, got = match.group(1), "", []
+    else:
+        name, n, got = match.group(1), match.group(2), [d.strip() for d in match.group(3).split(",") if d.strip()]
 
     def fix(value: ast.expr) -> ast.expr:
         if not got:  # a scalar: zeros shaped like a per-env state variable, plus the value
@@ -585,6 +821,53 @@ def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     if got and sorted(got) != sorted(["1", n]):
         return False
     return _fix_named(fn, name, fix)
+
+
+def _vector_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A component the error names as ``(num_envs, k)`` (a vector per env, such as a position error): its length
+    per env, ``.norm(dim=-1)`` (a component is a figure to read in the reflection; the total is left to the
+    model)."""
+    match = _SHAPE_ERROR.search(ctx.error)
+    if match is None or match.group(1) == "total reward":
+        return False
+    got = [d.strip() for d in match.group(3).split(",")]
+    if len(got) != 2 or got[0] != match.group(2) or got[1] == got[0]:
+        return False
+
+    def length(value: ast.expr) -> ast.expr:
+        return _call(ast.Attribute(value, "norm", ast.Load()), dim=ast.Constant(-1))
+
+    changed = _fix_named(fn, match.group(1), length)
+    vectors = {name for name, var in ctx.task.state_vars.items() if len(var.shape) == 1}
+    for parts in (n for n in ast.walk(fn) if isinstance(n, ast.Dict)):  # the error names the first component; a
+        for i, value in enumerate(parts.values):  # state variable with columns put in whole is one too
+            if isinstance(value, ast.Name) and value.id in vectors:
+                parts.values[i], changed = length(value), True
+    return changed
+
+
+def _single_value_columns(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A state variable of one value per env that comes as a ``(num_envs, 1)`` column (``action``), read whole
+    where it meets a ``(num_envs,)`` value: the two broadcast to ``(num_envs, num_envs)`` (the error shows such a
+    shape). Each whole read of it: ``x[:, 0]``."""
+    if not _SQUARE.search(ctx.error):
+        return False
+    columns = {name for name, var in ctx.task.state_vars.items() if var.shape == (1,)}
+    indexed = {id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Subscript)}
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if (
+            isinstance(node, ast.Name)
+            and node.id in columns
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in indexed
+        ):
+            return ast.Subscript(
+                ast.Name(node.id, ast.Load()), ast.Tuple([ast.Slice(), ast.Constant(0)], ast.Load()), ast.Load()
+            )
+        return None
+
+    return _replace(fn, swap)
 
 
 def _floats_from_the_error(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -626,6 +909,8 @@ RULES: list[Rule] = [
     Rule("duplicate_parameters", "a parameter listed twice", "keeps the first", _duplicate_parameters),
     Rule("missing_parameters", "a state variable read but not a parameter", "adds it to the parameters",
          _missing_parameters),
+    Rule("misspelled_state_variables", "an undefined name or a parameter close to one state variable (from the error)",
+         "that state variable", _misspelled_state_variables),
     Rule("constant_names", "an undefined name or self.x that is an environment constant in another case",
          "the constant's name (POLE_HALF_LENGTH)", _constant_names),
     Rule("private_names", "a local named _x", "x (the sandbox refuses leading underscores)", _private_names),
@@ -639,6 +924,12 @@ RULES: list[Rule] = [
          "torch.clamp", _builtins_on_tensors),
     Rule("tensor_functions_on_numbers", "torch.maximum/minimum(tensor, number)", "torch.clamp(tensor, min=/max=)",
          _tensor_functions_on_numbers),
+    Rule("item_assignments", "x[mask] = v, x[mask] += v on a tensor; x[i] += v", "x = torch.where(mask, v, x); "
+         "x[i] = x[i] + v", _item_assignments),
+    Rule("precedence_of_masks", "a & b < c, a < b & c < d on tensors", "a & (b < c), (a < b) & (c < d)",
+         _precedence_of_masks),
+    Rule("arithmetic_on_masks", "-mask, 1.0 - mask on a boolean tensor (from the error)", "mask.float()",
+         _arithmetic_on_masks),
     Rule("conditional_on_tensors", "a if tensor_condition else b", "torch.where(condition, a, b)",
          _conditional_on_tensors),
     Rule("if_assignments_on_tensors", "if tensor_condition: assignments [and a return] [elif/else: the same]",
@@ -648,12 +939,21 @@ RULES: list[Rule] = [
     Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
          _where_conditions),
     Rule("one_d_indexing", "x[:, i] on a state variable of one value per env", "x", _one_d_indexing),
+    Rule("reductions_of_per_env_values", "x.norm(dim=1), x.sum(dim=1) on a value of one number per env (from "
+         "the error's line)", "x.abs(), x", _reductions_of_per_env_values),
+    Rule("columns_of_batches", "x[i] on a state variable of k values per env; a, b = x", "x[:, i]; "
+         "a, b = x.unbind(1)", _columns_of_batches),
     Rule("missing_return", "no return (cut before it, or forgotten)", "return the last reward/total assigned, "
          "with the last dict assigned as its components", _missing_return),
     Rule("missing_components", "return total (or an empty/None components dict)", 'return total, {"total": total}',
          _missing_components),
-    Rule("shapes_to_batch", "a total or component of shape (), (1, N) or (N, 1) (from the error)",
+    Rule("shapes_to_batch", "a total or component that is a number, or of shape (), (1, N), (N, 1) (from the error)",
          "broadcast over a state variable, or reshape(-1)", _shapes_to_batch),
+    Rule("vector_components", "a component of shape (N, k) (from the error), a 2-D state variable as one",
+         "its length per env, .norm(dim=-1)",
+         _vector_components),
+    Rule("single_value_columns", "a (N, 1) state variable read whole, broadcast to (N, N) (from the error)",
+         "x[:, 0]", _single_value_columns),
     Rule("floats_from_the_error", "a total or component of bool or integer dtype (from the error)", "value.float()",
          _floats_from_the_error),
 ]  # fmt: skip

@@ -39,7 +39,10 @@ randn_like reciprocal relu remainder repeat_interleave reshape round rsqrt sigmo
 softmax sort split sqrt square squeeze stack std sub subtract sum t take tan tanh tensor tile topk transpose tril
 triu true_divide trunc unbind unsqueeze var vstack hstack where zeros zeros_like
 """.split()
-TORCH_VALUES = "pi e inf nan float16 float32 float64 bfloat16 int32 int64 bool long Tensor Size device dtype".split()
+TORCH_VALUES = (
+    "pi e inf nan float half double float16 float32 float64 bfloat16 int short int8 int16 int32 int64 uint8 bool long "
+    "Tensor Size device dtype"
+).split()
 LINALG_FUNCTIONS = "norm vector_norm matrix_norm cross det inv".split()
 FUNCTIONAL_FUNCTIONS = "relu elu gelu softplus sigmoid tanh normalize softmax log_softmax smooth_l1_loss".split()
 

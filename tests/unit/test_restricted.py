@@ -25,7 +25,7 @@ def compute_reward(
     norm = torch.linalg.norm(torch.stack([pole_angle, cart_velocity], dim=1), dim=1)
     smooth = torch.nn.functional.softplus(-norm) * math.pi
     total = upright + calm
-    total += bonus
+    total += bonus.to(torch.float).double().float()  # dtypes by any of torch's names
     components = {"upright": upright, "calm": calm}
     components["bonus"] = bonus
     components.update({"smooth": smooth})

@@ -291,12 +291,10 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     def per_env(stmt: ast.stmt, test: ast.expr, then: bool, known: set[str]) -> list[ast.stmt] | None:
         if isinstance(stmt, ast.Pass):
             return []
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            target, value = stmt.targets[0], stmt.value
-        elif isinstance(stmt, ast.AugAssign):
-            target, value = stmt.target, ast.BinOp(_loaded(stmt.target), stmt.op, stmt.value)
-        else:
+        assigned = _assignment(stmt)
+        if assigned is None:
             return None
+        target, value = assigned
         keyed = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
         if not (isinstance(target, ast.Name) or (keyed and isinstance(target.slice, ast.Constant))):
             return None
@@ -400,6 +398,20 @@ def _stored(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
 
 
+def _assignment(node: ast.AST) -> tuple[ast.expr, ast.expr] | None:
+    """``x = v`` or ``x op= v`` as ``(x, v)`` / ``(x, x op v)``; None for any other node."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        return node.targets[0], node.value
+    if isinstance(node, ast.AugAssign):
+        return node.target, ast.BinOp(_loaded(node.target), node.op, node.value)
+    return None
+
+
+def _column(name: str, index: ast.expr) -> ast.Subscript:
+    """``name[:, index]``."""
+    return ast.Subscript(ast.Name(name, ast.Load()), ast.Tuple([ast.Slice(), index], ast.Load()), ast.Load())
+
+
 def _loaded(target: ast.expr) -> ast.expr:
     """A copy of an assignment's target, as a value to read."""
     return ast.parse(ast.unparse(target), mode="eval").body
@@ -458,9 +470,8 @@ def _misspelled_state_variables(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             node.id = renamed[node.id]
     for arg in fn.args.args:
         arg.arg = renamed.get(arg.arg, arg.arg)
-    kept = {a.arg: a for a in reversed(fn.args.args)}  # a renamed parameter can meet its right spelling
-    fn.args.args = [kept.pop(a.arg) for a in fn.args.args if a.arg in kept]
-    fn.args.args += [ast.arg(n) for n in dict.fromkeys(renamed.values()) if n not in {a.arg for a in fn.args.args}]
+    _duplicate_parameters(fn, ctx)  # a renamed parameter can meet its right spelling
+    _missing_parameters(fn, ctx)
     return bool(renamed)
 
 
@@ -545,7 +556,7 @@ def _columns_of_batches(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             negative = isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
             number = index.operand if negative else index
             if isinstance(number, ast.Constant) and type(number.value) is int and number.value < width + negative:
-                return ast.Subscript(node.value, ast.Tuple([ast.Slice(), index], ast.Load()), node.ctx)
+                return _column(node.value.id, index)
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
@@ -576,14 +587,10 @@ def _item_assignments(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         return index if (_is_mask(index) or named) and ctx.is_tensor(index) else None
 
     def swap(node: ast.AST) -> ast.AST | None:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AugAssign):
-            target, value = node.target, ast.BinOp(_loaded(node.target), node.op, node.value)
-        else:
+        assigned = _assignment(node)
+        if assigned is None or not isinstance(assigned[0], ast.Subscript):
             return None
-        if not isinstance(target, ast.Subscript):
-            return None
+        target, value = assigned
         mask = mask_of(target.slice)
         if mask is not None and isinstance(target.value, ast.Name) and target.value.id in ctx.tensors:
             selected = ast.dump(target.slice)
@@ -862,9 +869,7 @@ def _single_value_columns(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             and isinstance(node.ctx, ast.Load)
             and id(node) not in indexed
         ):
-            return ast.Subscript(
-                ast.Name(node.id, ast.Load()), ast.Tuple([ast.Slice(), ast.Constant(0)], ast.Load()), ast.Load()
-            )
+            return _column(node.id, ast.Constant(0))
         return None
 
     return _replace(fn, swap)

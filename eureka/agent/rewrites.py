@@ -29,6 +29,7 @@ from typing import TypeVar
 import torch
 
 from eureka.envs.task import Task
+from eureka.sandbox.restricted import CURATED_NAMES
 from eureka.sandbox.rewards import entry_function, own_returns
 
 #: Python's scalar functions and their batch equivalents (a tensor argument makes the first one fail).
@@ -36,16 +37,21 @@ _BUILTINS = {"abs": "abs", "round": "round"}
 _MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
 _SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\)")
 #: A C-style comment after code (``x = 0.1  // the temperature``, ``// reward = 5 * distance``): words after
-#: ``//``, not an operand (``x // scale + 1`` is one: a name, then an operator other than ``=``).
-_C_COMMENT = re.compile(r"[ \t]*//[ \t]*[A-Za-z][A-Za-z'-]* (?:[A-Za-z]|= ).*$", re.M)
+#: ``//`` (or a number and words: ``// 20 is the temperature``), not an operand (``x // scale + 1`` is one: a name,
+#: then an operator other than ``=``).
+_C_COMMENT = re.compile(r"[ \t]*//[ \t]*(?:\d[\d.]*[ \t]+)?[A-Za-z][A-Za-z'-]* (?:[A-Za-z]|= ).*$", re.M)
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 _NOT_A_STATE_VARIABLE = re.compile(r"parameter '(\w+)' is not a state variable")
 _CLOSE = 0.8  # difflib's similarity of a misspelling: pole_angel/pole_angle 0.9, cart_angle/pole_angle 0.6
 #: A value of shape (N, N) where (N,) was wanted: a (N, 1) column met a (N,) value
-_SQUARE = re.compile(r"must have shape \((\d+),\), got \(\1, \1\)")
+_SQUARE = re.compile(
+    r"must have shape \((\d+),\), got \(\1, \1\)"
+    r"|output with shape \[(\d+)\] doesn't match the broadcast shape \[\2, \2\]"  # x += column
+)
 _PER_ENV_DIM = re.compile(r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)")
 _NUMBER_ERROR = re.compile(r"'(.+?)' must be a torch\.Tensor, got (?:float|int|bool)\b")
 _BOOL_ARITHMETIC = re.compile(r"the `-` operator, (?:with|on) a bool tensor is not supported")
+_REFUSED_IMPORT = re.compile(r"(\w+) has no allowed name '\w+' for reward code")
 _DTYPE_ERROR = re.compile(r"'(.+?)' must be a floating-point tensor, got torch\.(?:bool|u?int\d*|long)")
 
 
@@ -57,6 +63,7 @@ class RuleContext:
     task: Task
     error: str
     tensors: set[str] = field(default_factory=set)
+    module: ast.Module | None = None  # the whole reply, for what sits outside compute_reward (its imports)
 
     def is_tensor(self, node: ast.AST) -> bool:
         """Whether ``node`` reads a name that holds a tensor."""
@@ -92,13 +99,28 @@ def _call(func: ast.expr, *args: ast.expr, **kwargs: ast.expr) -> ast.Call:
     return ast.Call(func=func, args=list(args), keywords=[ast.keyword(k, v) for k, v in kwargs.items()])
 
 
+def _is_size(node: ast.expr) -> bool:
+    """``len(x)``, ``x.shape[i]``, ``x.size(i)``, ``x.numel()``, ``x.dim()``: a Python int, whatever ``x`` is."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name):
+            return node.func.id == "len"
+        node = node.func
+    return isinstance(node, ast.Attribute) and node.attr in ("shape", "size", "numel", "dim", "ndim")
+
+
 def _tensor_names(fn: ast.FunctionDef) -> set[str]:
-    """Parameters, and every name assigned (in order, twice for loops) from an expression that reads one."""
+    """Parameters, and every name assigned (in order, twice for loops) from an expression that reads one, except
+    sizes (``num_envs = x.shape[0]`` is an int), or from a call of torch (``torch.zeros(num_envs)``)."""
     names = {a.arg for a in fn.args.args}
     for _ in range(2):
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
-                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value)):
+                if _is_size(node.value):
+                    continue
+                made = isinstance(node.value, ast.Call) and ast.unparse(node.value.func).startswith("torch.")
+                if made or any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value)):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
     return names
@@ -174,6 +196,28 @@ def _environment_helpers(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
                 helpers.append(ast.parse(textwrap.dedent(inspect.getsource(helper))).body[0])
     fn.body[:0] = helpers
     return bool(helpers)
+
+
+def _refused_imports(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``from math import abs`` (the error: math has no allowed name 'abs'): the names the module lacks leave the
+    import, so the code reaches Python's own (``abs``, whose use on a tensor the next rule turns into torch's)."""
+    match = _REFUSED_IMPORT.search(ctx.error)
+    allowed = CURATED_NAMES.get(match.group(1)) if match else None
+    if allowed is None or ctx.module is None:
+        return False
+    changed = False
+    for node in list(ast.walk(ctx.module)):
+        for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
+            if not isinstance(body, list):
+                continue
+            for stmt in list(body):
+                if isinstance(stmt, ast.ImportFrom) and stmt.module == match.group(1):
+                    kept = [alias for alias in stmt.names if alias.name in allowed]
+                    if len(kept) < len(stmt.names):
+                        stmt.names, changed = kept, True
+                        if not kept:
+                            body[body.index(stmt)] = ast.Pass()
+    return changed
 
 
 def _math_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -448,7 +492,8 @@ def _missing_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 def _misspelled_state_variables(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """A name the error says is not defined (not a function or a constant), or a parameter it says is no state
     variable, that names the quantity of exactly one state variable (its last word: ``cart_angle`` ->
-    ``pole_angle``, ``pole_position`` -> ``cart_position``) or is a near spelling of one (``rotors_thrusts``,
+    ``pole_angle``, ``pole_position`` -> ``cart_position``; of several, the one with the same first word too:
+    ``pole_velocity`` -> ``pole_angular_velocity``) or is a near spelling of one (``rotors_thrusts``,
     ``pole_angel``): that state variable, read and taken as a parameter."""
     params = {a.arg for a in fn.args.args}
     called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
@@ -460,6 +505,8 @@ def _misspelled_state_variables(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         if name.isupper() or name.lower() in constants:
             continue
         quantity = [v for v in ctx.task.state_vars if v.rsplit("_", 1)[-1] == name.rsplit("_", 1)[-1]]
+        if len(quantity) > 1:  # pole_velocity: of cart_velocity and pole_angular_velocity, the pole's
+            quantity = [v for v in quantity if v.split("_", 1)[0] == name.split("_", 1)[0]]
         close = (
             quantity if len(quantity) == 1 else difflib.get_close_matches(name, list(ctx.task.state_vars), 2, _CLOSE)
         )
@@ -571,6 +618,95 @@ def _columns_of_batches(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
+def _batch_size_names(fn: ast.FunctionDef, ctx: RuleContext) -> set[str]:
+    """Locals assigned the number of envs (``num_envs = x.shape[0]``)."""
+    names: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if _is_batch_size(node.value, ctx, names):
+                names.add(node.targets[0].id)
+    return names
+
+
+def _is_batch_size(node: ast.expr, ctx: RuleContext, names: set[str]) -> bool:
+    """``len(x)``, ``x.shape[0]``, ``x.size(0)`` of a tensor, or a local holding one of them."""
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1:
+        return ctx.is_tensor(node.args[0])
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+        return ast.unparse(node.slice) == "0" and ctx.is_tensor(node.value.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size":
+        return [ast.unparse(a) for a in node.args] == ["0"] and ctx.is_tensor(node.func.value)
+    return False
+
+
+def _per_env_loops(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``for i in range(len(x)):`` (or ``x.shape[0]``, ``num_envs``) whose body reads the envs one by one as
+    ``y[i]`` and uses ``i`` for nothing else: the body once, on whole batches (``y[i]`` -> ``y``), so that
+    ``total[i] = v`` becomes ``total = v`` and a tensor ``if`` in it goes to the ``if`` rule. Where the loop
+    variable is read after the loop (``success[i]``), the same."""
+    sizes = _batch_size_names(fn, ctx)
+    changed = False
+    for node in list(ast.walk(fn)):
+        for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
+            if not isinstance(body, list):
+                continue
+            for stmt in list(body):
+                if not (
+                    isinstance(stmt, ast.For)
+                    and isinstance(stmt.target, ast.Name)
+                    and isinstance(stmt.iter, ast.Call)
+                    and isinstance(stmt.iter.func, ast.Name)
+                    and stmt.iter.func.id == "range"
+                    and len(stmt.iter.args) == 1
+                    and _is_batch_size(stmt.iter.args[0], ctx, sizes)
+                    and not stmt.orelse
+                ):
+                    continue
+                index = stmt.target.id
+                inner = [n for s in stmt.body for n in ast.walk(s)]
+                if any(isinstance(n, ast.Break | ast.Continue | ast.Return) for n in inner):
+                    continue
+                slices = {id(n.slice) for n in inner if isinstance(n, ast.Subscript)}
+                uses = [n for n in inner if isinstance(n, ast.Name) and n.id == index]
+                if not uses or any(id(n) not in slices for n in uses):
+                    continue
+
+                def whole(n: ast.AST, i: str = index) -> ast.AST | None:
+                    indexed = isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id == i
+                    return n.value if indexed else None
+
+                at = body.index(stmt)
+                body[at : at + 1] = [_Replace(whole).visit(s) for s in stmt.body]
+                changed = True
+                if index not in {n.id for n in ast.walk(fn) if _stored(n)}:  # read after the loop, defined by no
+                    _replace(fn, whole)  # other statement
+    return changed
+
+
+def _wrapped_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``torch.tensor([x])`` or ``torch.tensor(x)`` of a batch (``only one element tensors can be converted``):
+    ``x``; ``torch.tensor([x, y])`` of batches: ``torch.stack([x, y], dim=-1)``, one row per env."""
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) in ("torch.tensor", "torch.as_tensor", "torch.Tensor")
+            and len(node.args) == 1
+        ):
+            return None
+        (value,) = node.args
+        items = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+        if not items or not any(ctx.is_tensor(item) for item in items):
+            return None
+        if len(items) == 1:
+            return items[0]
+        return _call(_torch("stack"), ast.List(items, ast.Load()), dim=ast.Constant(-1))
+
+    return _replace(fn, swap)
+
+
 def _item_assignments(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``x[mask] = v`` or ``x[mask] += v`` on a tensor, the mask a boolean over the envs (a comparison, a name
     holding one, or ``torch.where(mask)[0]``): ``x = torch.where(mask, v, x)`` with ``v[mask]`` read as ``v``, the
@@ -608,13 +744,26 @@ def _item_assignments(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 def _reductions_of_per_env_values(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """On the line where the error says a one-value-per-env tensor got ``dim=1`` (a coordinate taken out of a
     vector earlier, then reduced as if it were still one): ``x.norm(dim=1)`` -> ``x.abs()``, ``x.sum(dim=1)`` /
-    ``mean`` -> ``x``; a reduction of a state variable that has columns is left alone."""
+    ``mean`` -> ``x``; where it says a shape has no second entry, ``x.shape[1]`` / ``x.size(1)`` (the count of
+    columns the value does not have) -> 1. A state variable that has columns is left alone."""
     lines = re.findall(r'File "candidate.py", line (\d+)', ctx.error)
-    if not _PER_ENV_DIM.search(ctx.error) or not lines:
+    if not (_PER_ENV_DIM.search(ctx.error) or "IndexError: tuple index out of range" in ctx.error) or not lines:
         return False
     line, vectors = int(lines[-1]), {name for name, var in ctx.task.state_vars.items() if var.shape}
 
+    def columns(node: ast.AST) -> bool:  # x.shape[1], x.size(1) on the line, x no vector state variable
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+            receiver, index = node.value.value, node.slice
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size":
+            receiver, index = node.func.value, node.args[0] if node.args else ast.Constant(None)
+        else:
+            return False
+        vector = isinstance(receiver, ast.Name) and receiver.id in vectors
+        return getattr(node, "lineno", None) == line and ast.unparse(index) == "1" and not vector
+
     def swap(node: ast.AST) -> ast.AST | None:
+        if columns(node):
+            return ast.Constant(1)
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -689,20 +838,23 @@ def _duplicate_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _private_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
-    """Locals named with a leading underscore (the sandbox refuses them): the name without it, or with a suffix
-    where that name is taken."""
+    """Locals and inner functions named with a leading underscore (the sandbox refuses them): the name without
+    it, or with a suffix where that name is taken."""
     taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
     renamed: dict[str, str] = {}
     for node in ast.walk(fn):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id.startswith("_"):
-            if node.id not in renamed:
-                new = node.id.lstrip("_") or "value"
-                while new in taken:
-                    new += "_local"
-                renamed[node.id], taken = new, taken | {new}
+        stored = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        name = node.id if stored else node.name if isinstance(node, ast.FunctionDef) and node is not fn else ""
+        if name.startswith("_") and name not in renamed:
+            new = name.lstrip("_") or "value"
+            while new in taken:
+                new += "_local"
+            renamed[name], taken = new, taken | {new}
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and node.id in renamed:
             node.id = renamed[node.id]
+        elif isinstance(node, ast.FunctionDef) and node.name in renamed:
+            node.name = renamed[node.name]
     return bool(renamed)
 
 
@@ -810,10 +962,13 @@ def _statement_index(fn: ast.FunctionDef, target: ast.stmt) -> tuple[list[ast.st
 
 def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """The value the error names as a Python number or a 0-d, (1, N) or (N, 1) tensor, made ``(num_envs,)``:
-    broadcast over a state variable, or flattened."""
+    broadcast over a state variable (the first column of one with several values per env where the reward takes
+    no other), or flattened."""
     match = _SHAPE_ERROR.search(ctx.error) or _NUMBER_ERROR.search(ctx.error)
-    per_env = [a.arg for a in fn.args.args if a.arg in ctx.task.state_vars and ctx.task.state_vars[a.arg].shape == ()]
-    if match is None or not per_env:
+    shapes = {a.arg: ctx.task.state_vars[a.arg].shape for a in fn.args.args if a.arg in ctx.task.state_vars}
+    batches = [ast.Name(name, ast.Load()) for name, shape in shapes.items() if shape == ()]
+    batches += [_column(name, ast.Constant(0)) for name, shape in shapes.items() if len(shape) == 1]
+    if match is None or not batches:
         return False
     if match.re is _NUMBER_ERROR:  # a Python number: as a 0-d value
         name, n, got = match.group(1), "", []
@@ -822,7 +977,7 @@ def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
     def fix(value: ast.expr) -> ast.expr:
         if not got:  # a scalar: zeros shaped like a per-env state variable, plus the value
-            return ast.BinOp(_call(_torch("zeros_like"), ast.Name(per_env[0], ast.Load())), ast.Add(), value)
+            return ast.BinOp(_call(_torch("zeros_like"), batches[0]), ast.Add(), value)
         return _call(ast.Attribute(value, "reshape", ast.Load()), ast.Constant(-1))
 
     if got and sorted(got) != sorted(["1", n]):
@@ -921,8 +1076,14 @@ RULES: list[Rule] = [
     Rule("private_names", "a local named _x", "x (the sandbox refuses leading underscores)", _private_names),
     Rule("float_of_tensors", "float(x)", "x.float() for a tensor, x for a number", _float_of_tensors),
     Rule("item_of_tensors", "tensor.item()", "the tensor", _item_of_tensors),
+    Rule("per_env_loops", "for i in range(num_envs): ... y[i] ...", "the body once, on the whole batch (y[i] -> y)",
+         _per_env_loops),
+    Rule("wrapped_tensors", "torch.tensor([x]) / torch.tensor([x, y]) of batches", "x / torch.stack([x, y], dim=-1)",
+         _wrapped_tensors),
     Rule("environment_helpers", "a call of a function of the environment's source the reward cannot see",
          "that function's code, inside compute_reward", _environment_helpers),
+    Rule("refused_imports", "from math import abs (a name the module lacks, from the error)", "the import without it",
+         _refused_imports),
     Rule("math_on_tensors", "math.f(tensor), or f(tensor) after from math import f", "torch.f(tensor)",
          _math_on_tensors),
     Rule("builtins_on_tensors", "abs/round/max/min on tensors", "torch.abs, torch.round, torch.maximum/minimum, "
@@ -944,8 +1105,8 @@ RULES: list[Rule] = [
     Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
          _where_conditions),
     Rule("one_d_indexing", "x[:, i] on a state variable of one value per env", "x", _one_d_indexing),
-    Rule("reductions_of_per_env_values", "x.norm(dim=1), x.sum(dim=1) on a value of one number per env (from "
-         "the error's line)", "x.abs(), x", _reductions_of_per_env_values),
+    Rule("reductions_of_per_env_values", "x.norm(dim=1), x.sum(dim=1), x.shape[1] on a value of one number per env "
+         "(from the error's line)", "x.abs(), x, 1", _reductions_of_per_env_values),
     Rule("columns_of_batches", "x[i] on a state variable of k values per env; a, b = x", "x[:, i]; "
          "a, b = x.unbind(1)", _columns_of_batches),
     Rule("missing_return", "no return (cut before it, or forgotten)", "return the last reward/total assigned, "
@@ -1003,7 +1164,7 @@ def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
     for rule in (r for r in RULES if not r.text):
         trial = copy.deepcopy(tree)  # a rule that fails half-way leaves the tree as it was
         fn = entry_function(trial)
-        ctx.tensors = _tensor_names(fn)
+        ctx.tensors, ctx.module = _tensor_names(fn), trial
         try:
             if rule.apply(fn, ctx):
                 tree = trial

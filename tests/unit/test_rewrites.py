@@ -218,6 +218,74 @@ CASES = {
         "RewardContractError: 'total reward' must have shape (16,), got (16, 16)",
         "effort = action[:, 0] ** 2\n    r = torch.cos(pole_angle) - effort",
     ),
+    "reductions_of_per_env_values (a count of columns)": (
+        "def compute_reward(cart_velocity, pole_angle):\n    t = 1.0 + cart_velocity.abs() / cart_velocity.shape[1]\n"
+        "    r = torch.exp(-pole_angle.abs() / t)\n    return r, {'r': r}\n",
+        'Traceback (candidate code only):\n  File "candidate.py", line 2, in compute_reward\n'
+        "IndexError: tuple index out of range",
+        "t = 1.0 + cart_velocity.abs() / 1\n",
+    ),
+    "shapes_to_batch (no parameter of one value per env)": (
+        "def compute_reward(joint_angles, joint_velocities):\n    temperature = 0.5\n"
+        "    r = torch.exp(-joint_angles.norm(dim=1) / temperature)\n"
+        "    return r, {'r': r, 'temperature': temperature}\n",
+        "RewardContractError: 'temperature' must be a torch.Tensor, got float",
+        "'temperature': torch.zeros_like(joint_angles[:, 0]) + temperature",
+        "acrobot",
+    ),
+    "per_env_loops": (  # quadrotor's reply, on cartpole's names
+        "def compute_reward(pole_angle, cart_velocity):\n    num_envs = pole_angle.shape[0]\n"
+        "    total = torch.zeros((num_envs,))\n    for i in range(num_envs):\n"
+        "        if pole_angle[i] > 0.1 or abs(cart_velocity[i]) > 1.0:\n"
+        "            total[i] = -10.0 * pole_angle[i] - cart_velocity[i]\n        else:\n            total[i] = 0.0\n"
+        "    return total, {'total': total}\n",
+        "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
+        "total = torch.where((pole_angle > 0.1) | (torch.abs(cart_velocity) > 1.0), -10.0 * pole_angle - cart_velocity",
+    ),
+    "per_env_loops (the loop variable read after the loop)": (
+        "def compute_reward(pole_angle, success):\n    upright = 0.0\n    for i in range(len(pole_angle)):\n"
+        "        upright += torch.cos(pole_angle[i])\n    bonus = 1.0\n    if not success[i]:\n        bonus = -1.0\n"
+        "    return upright + bonus, {'upright': upright}\n",
+        "RewardContractError: 'total reward' must have shape (16,), got ()",
+        "upright += torch.cos(pole_angle)",
+    ),
+    "wrapped_tensors": (
+        "def compute_reward(pole_angle, cart_velocity):\n    r = torch.cos(pole_angle)\n"
+        "    both = torch.tensor([pole_angle, cart_velocity]).norm(dim=-1)\n"
+        "    return torch.tensor([r - both]), {'r': r}\n",
+        "ValueError: only one element tensors can be converted to Python scalars",
+        "return (r - both, {'r': r})",
+    ),
+    "refused_imports": (
+        "from math import exp, abs\ndef compute_reward(pole_angle):\n    r = exp(-abs(pole_angle))\n"
+        "    return r, {'r': r}\n",
+        "RewardContractError: candidate.py: Line 1: math has no allowed name 'abs' for reward code",
+        "from math import exp\n",
+    ),
+    "private_names (an inner function)": (
+        "def compute_reward(pole_angle):\n    def _shape(x):\n        return torch.exp(-x.abs())\n"
+        "    r = _shape(pole_angle)\n    return r, {'r': r}\n",
+        'RewardContractError: candidate.py: Line 2: "_shape" is an invalid variable name because it starts with "_"',
+        "r = shape(pole_angle)",
+    ),
+    "misspelled_state_variables (one of several quantities)": (
+        "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle) - 0.1 * pole_velocity.abs()\n"
+        "    return r, {'r': r}\n",
+        "NameError: name 'pole_velocity' is not defined",
+        "0.1 * pole_angular_velocity.abs()",
+    ),
+    "c_comments (a number, then words)": (
+        "def compute_reward(pole_angle):\n    r = torch.exp(-pole_angle.abs() / 20)  // 20 is a temperature\n"
+        "    return r, {'r': r}\n",
+        "RewardContractError: candidate.py: Line 2: SyntaxError: invalid syntax",
+        "r = torch.exp(-pole_angle.abs() / 20)\n",
+    ),
+    "single_value_columns (an in-place sum)": (
+        "def compute_reward(pole_angle, action):\n    r = torch.cos(pole_angle)\n    r += action * 0.1\n"
+        "    return r, {'r': r}\n",
+        "RuntimeError: output with shape [16] doesn't match the broadcast shape [16, 16]",
+        "r += action[:, 0] * 0.1",
+    ),
     "shapes_to_batch": (
         "def compute_reward(pole_angle):\n    temperature = torch.tensor(0.5)\n    r = torch.cos(pole_angle)\n"
         "    return r, {'r': r, 'temperature': temperature}\n",
@@ -291,6 +359,18 @@ def test_a_tensor_if_gives_each_env_what_the_code_gives_it_alone(name):
         assert torch.allclose(torch.as_tensor(one_total).float(), total[i]), (name, i)
         for key, value in components.items():
             assert torch.allclose(torch.as_tensor(one_parts.get(key, 0.0)).float(), value[i]), (name, key, i)
+
+
+def test_a_loop_over_the_envs_gives_each_env_what_the_loop_gave_it():
+    """The loop runs as written (one env at a time, Python's ``if`` on one value); its batch rewrite must give the
+    same total and components."""
+    code = CASES["per_env_loops"][0]
+    result = rewrite(code, CARTPOLE, "RuntimeError: Boolean value of Tensor with more than one value is ambiguous")
+    assert result is not None and result.rules[0] == "per_env_loops", result
+    angle, speed = torch.linspace(-0.3, 0.3, 13), torch.linspace(-2.0, 2.0, 13)
+    loop_total, loop_parts = compile_reward(code, CARTPOLE)(angle, speed)
+    total, components = compile_reward(result.code, CARTPOLE)(angle, speed)
+    assert torch.allclose(loop_total, total) and torch.allclose(loop_parts["total"], components["total"])
 
 
 def test_an_if_around_a_call_or_a_loop_is_left_to_the_model():

@@ -99,15 +99,20 @@ def _call(func: ast.expr, *args: ast.expr, **kwargs: ast.expr) -> ast.Call:
     return ast.Call(func=func, args=list(args), keywords=[ast.keyword(k, v) for k, v in kwargs.items()])
 
 
-def _is_size(node: ast.expr) -> bool:
-    """``len(x)``, ``x.shape[i]``, ``x.size(i)``, ``x.numel()``, ``x.dim()``: a Python int, whatever ``x`` is."""
-    if isinstance(node, ast.Subscript):
-        node = node.value
-    if isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Name):
-            return node.func.id == "len"
-        node = node.func
-    return isinstance(node, ast.Attribute) and node.attr in ("shape", "size", "numel", "dim", "ndim")
+def _size_of(node: ast.AST) -> tuple[ast.expr, ast.expr | None] | None:
+    """``(x, i)`` for ``x.shape[i]``, ``x.size(i)`` and ``len(x)`` (i = 0); ``(x, None)`` for ``x.numel()``,
+    ``x.dim()``, ``x.ndim``, ``x.size()``; None for anything else. Each is a Python int (a size), whatever ``x`` is."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+        return node.value.value, node.slice
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1:
+        return node.args[0], ast.Constant(0)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size":
+        return node.func.value, node.args[0] if len(node.args) == 1 else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("numel", "dim"):
+        return node.func.value, None
+    if isinstance(node, ast.Attribute) and node.attr in ("shape", "size", "numel", "dim", "ndim"):
+        return node.value, None
+    return None
 
 
 def _tensor_names(fn: ast.FunctionDef) -> set[str]:
@@ -117,7 +122,7 @@ def _tensor_names(fn: ast.FunctionDef) -> set[str]:
     for _ in range(2):
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
-                if _is_size(node.value):
+                if _size_of(node.value) is not None:
                     continue
                 made = isinstance(node.value, ast.Call) and ast.unparse(node.value.func).startswith("torch.")
                 if made or any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value)):
@@ -139,6 +144,12 @@ class _Replace(ast.NodeTransformer):
             return node
         self.changed = True
         return ast.copy_location(new, node)
+
+
+def _statement_lists(tree: ast.AST) -> list[list[ast.stmt]]:
+    """Every list of statements in ``tree`` (bodies and else branches), taken before a rule changes any."""
+    lists = (body for node in ast.walk(tree) for body in (getattr(node, "body", None), getattr(node, "orelse", None)))
+    return [body for body in lists if isinstance(body, list)]
 
 
 def _replace(fn: ast.FunctionDef, swap: Callable[[ast.AST], ast.AST | None]) -> bool:
@@ -206,17 +217,14 @@ def _refused_imports(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     if allowed is None or ctx.module is None:
         return False
     changed = False
-    for node in list(ast.walk(ctx.module)):
-        for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
-            if not isinstance(body, list):
-                continue
-            for stmt in list(body):
-                if isinstance(stmt, ast.ImportFrom) and stmt.module == match.group(1):
-                    kept = [alias for alias in stmt.names if alias.name in allowed]
-                    if len(kept) < len(stmt.names):
-                        stmt.names, changed = kept, True
-                        if not kept:
-                            body[body.index(stmt)] = ast.Pass()
+    for body in _statement_lists(ctx.module):
+        for stmt in list(body):
+            if isinstance(stmt, ast.ImportFrom) and stmt.module == match.group(1):
+                kept = [alias for alias in stmt.names if alias.name in allowed]
+                if len(kept) < len(stmt.names):
+                    stmt.names, changed = kept, True
+                    if not kept:
+                        body[body.index(stmt)] = ast.Pass()
     return changed
 
 
@@ -632,13 +640,8 @@ def _is_batch_size(node: ast.expr, ctx: RuleContext, names: set[str]) -> bool:
     """``len(x)``, ``x.shape[0]``, ``x.size(0)`` of a tensor, or a local holding one of them."""
     if isinstance(node, ast.Name):
         return node.id in names
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1:
-        return ctx.is_tensor(node.args[0])
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
-        return ast.unparse(node.slice) == "0" and ctx.is_tensor(node.value.value)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size":
-        return [ast.unparse(a) for a in node.args] == ["0"] and ctx.is_tensor(node.func.value)
-    return False
+    size = _size_of(node)
+    return size is not None and size[1] is not None and ast.unparse(size[1]) == "0" and ctx.is_tensor(size[0])
 
 
 def _per_env_loops(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -648,40 +651,37 @@ def _per_env_loops(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     variable is read after the loop (``success[i]``), the same."""
     sizes = _batch_size_names(fn, ctx)
     changed = False
-    for node in list(ast.walk(fn)):
-        for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
-            if not isinstance(body, list):
+    for body in _statement_lists(fn):
+        for stmt in list(body):
+            if not (
+                isinstance(stmt, ast.For)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(stmt.iter, ast.Call)
+                and isinstance(stmt.iter.func, ast.Name)
+                and stmt.iter.func.id == "range"
+                and len(stmt.iter.args) == 1
+                and _is_batch_size(stmt.iter.args[0], ctx, sizes)
+                and not stmt.orelse
+            ):
                 continue
-            for stmt in list(body):
-                if not (
-                    isinstance(stmt, ast.For)
-                    and isinstance(stmt.target, ast.Name)
-                    and isinstance(stmt.iter, ast.Call)
-                    and isinstance(stmt.iter.func, ast.Name)
-                    and stmt.iter.func.id == "range"
-                    and len(stmt.iter.args) == 1
-                    and _is_batch_size(stmt.iter.args[0], ctx, sizes)
-                    and not stmt.orelse
-                ):
-                    continue
-                index = stmt.target.id
-                inner = [n for s in stmt.body for n in ast.walk(s)]
-                if any(isinstance(n, ast.Break | ast.Continue | ast.Return) for n in inner):
-                    continue
-                slices = {id(n.slice) for n in inner if isinstance(n, ast.Subscript)}
-                uses = [n for n in inner if isinstance(n, ast.Name) and n.id == index]
-                if not uses or any(id(n) not in slices for n in uses):
-                    continue
+            index = stmt.target.id
+            inner = [n for s in stmt.body for n in ast.walk(s)]
+            if any(isinstance(n, ast.Break | ast.Continue | ast.Return) for n in inner):
+                continue
+            slices = {id(n.slice) for n in inner if isinstance(n, ast.Subscript)}
+            uses = [n for n in inner if isinstance(n, ast.Name) and n.id == index]
+            if not uses or any(id(n) not in slices for n in uses):
+                continue
 
-                def whole(n: ast.AST, i: str = index) -> ast.AST | None:
-                    indexed = isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id == i
-                    return n.value if indexed else None
+            def whole(n: ast.AST, i: str = index) -> ast.AST | None:
+                indexed = isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id == i
+                return n.value if indexed else None
 
-                at = body.index(stmt)
-                body[at : at + 1] = [_Replace(whole).visit(s) for s in stmt.body]
-                changed = True
-                if index not in {n.id for n in ast.walk(fn) if _stored(n)}:  # read after the loop, defined by no
-                    _replace(fn, whole)  # other statement
+            at = body.index(stmt)
+            body[at : at + 1] = [_Replace(whole).visit(s) for s in stmt.body]
+            changed = True
+            if index not in {n.id for n in ast.walk(fn) if _stored(n)}:  # read after the loop, defined by no
+                _replace(fn, whole)  # other statement
     return changed
 
 
@@ -752,14 +752,11 @@ def _reductions_of_per_env_values(fn: ast.FunctionDef, ctx: RuleContext) -> bool
     line, vectors = int(lines[-1]), {name for name, var in ctx.task.state_vars.items() if var.shape}
 
     def columns(node: ast.AST) -> bool:  # x.shape[1], x.size(1) on the line, x no vector state variable
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
-            receiver, index = node.value.value, node.slice
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size":
-            receiver, index = node.func.value, node.args[0] if node.args else ast.Constant(None)
-        else:
+        size = _size_of(node)
+        if size is None or size[1] is None or ast.unparse(size[1]) != "1":
             return False
-        vector = isinstance(receiver, ast.Name) and receiver.id in vectors
-        return getattr(node, "lineno", None) == line and ast.unparse(index) == "1" and not vector
+        vector = isinstance(size[0], ast.Name) and size[0].id in vectors
+        return getattr(node, "lineno", None) == line and not vector
 
     def swap(node: ast.AST) -> ast.AST | None:
         if columns(node):
@@ -953,10 +950,9 @@ def _missing_return(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _statement_index(fn: ast.FunctionDef, target: ast.stmt) -> tuple[list[ast.stmt], int] | None:
-    for node in ast.walk(fn):
-        for body in (getattr(node, "body", None), getattr(node, "orelse", None)):
-            if isinstance(body, list) and target in body:
-                return body, body.index(target)
+    for body in _statement_lists(fn):
+        if target in body:
+            return body, body.index(target)
     return None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from eureka.sandbox.protocol import Job
 
@@ -126,7 +126,14 @@ class SearchConfig(Settings):
 
     iterations: int = Field(3, ge=1, description="reward-search iterations N")
     samples: int = Field(4, ge=1, description="candidate rewards sampled per iteration k")
-    repair_rounds: int = Field(2, ge=0, description="times a failing candidate is sent back with its error")
+    repair_rounds: int | None = Field(
+        None,
+        ge=0,
+        description="times a failing candidate the repair rules cannot fix is sent back to the model with its error; "
+        "empty: 0 with the local model (its repairs cost about 6x a fresh sample per candidate that trains: a "
+        "candidate with no rounds left is dropped, and an iteration where all fail is retried with fresh samples), "
+        "2 with a remote one",
+    )
     tune_trials: int = Field(
         4,
         ge=0,
@@ -185,6 +192,13 @@ class RunConfig(Settings):
     init_reward: str | None = Field(None, description="start from this reward: 'human' or a file")
     feedback: str | None = Field(None, description="human feedback: a text file, or 'ask' to prompt each time")
     from_checkpoint: str | None = Field(None, description="fine-tune every candidate from this policy")
+
+    @model_validator(mode="after")
+    def _model_defaults(self) -> RunConfig:
+        """Fill the defaults that depend on which model writes the rewards."""
+        if self.search.repair_rounds is None:
+            self.search.repair_rounds = 0 if self.llm.provider == "local" else 2
+        return self
 
     @classmethod
     def load(cls, path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:

@@ -12,9 +12,17 @@ def test_defaults_are_the_documented_demo():
         "cartpole",
         3,
         4,
-        2,
+        0,
     )
     assert config.llm.provider == "local" and config.sandbox.backend == "process"
+
+
+def test_repair_rounds_default_to_the_model_that_writes_the_rewards(tmp_path):
+    assert RunConfig.load(None, {"llm.provider": "openai"}).search.repair_rounds == 2
+    assert RunConfig.load(None, {"search.repair_rounds": 3}).search.repair_rounds == 3
+    config = RunConfig.load(None, {"llm.provider": "compatible"})
+    config.save(tmp_path / "saved.yaml")  # a resumed run keeps the rounds it started with
+    assert RunConfig.load(tmp_path / "saved.yaml").search.repair_rounds == 2
 
 
 def test_yaml_with_overrides_round_trips(tmp_path):

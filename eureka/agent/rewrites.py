@@ -37,9 +37,9 @@ _BUILTINS = {"abs": "abs", "round": "round"}
 _MIN_MAX = {"max": ("maximum", "min"), "min": ("minimum", "max")}
 _SHAPE_ERROR = re.compile(r"'(.+?)' must have shape \((\d+),\), got \(([\d, ]*)\)")
 #: A C-style comment after code (``x = 0.1  // the temperature``, ``// reward = 5 * distance``): words after
-#: ``//`` (or a number and words: ``// 20 is the temperature``), not an operand (``x // scale + 1`` is one: a name,
-#: then an operator other than ``=``).
-_C_COMMENT = re.compile(r"[ \t]*//[ \t]*(?:\d[\d.]*[ \t]+)?[A-Za-z][A-Za-z'-]* (?:[A-Za-z]|= ).*$", re.M)
+#: ``//`` (or a number and words: ``// 20 is the temperature``; the first word may be a name: ``// speed_error is
+#: clamped``), not an operand (``x // scale + 1`` is one: a name, then an operator other than ``=``).
+_C_COMMENT = re.compile(r"[ \t]*//[ \t]*(?:\d[\d.]*[ \t]+)?[A-Za-z][\w'-]* (?:[A-Za-z]|= ).*$", re.M)
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 _NOT_A_STATE_VARIABLE = re.compile(r"parameter '(\w+)' is not a state variable")
 _CLOSE = 0.8  # difflib's similarity of a misspelling: pole_angel/pole_angle 0.9, cart_angle/pole_angle 0.6
@@ -116,9 +116,10 @@ def _size_of(node: ast.AST) -> tuple[ast.expr, ast.expr | None] | None:
 
 
 def _tensor_names(fn: ast.FunctionDef) -> set[str]:
-    """Parameters, and every name assigned (in order, twice for loops) from an expression that reads one, except
-    sizes (``num_envs = x.shape[0]`` is an int), or from a call of torch (``torch.zeros(num_envs)``)."""
-    names = {a.arg for a in fn.args.args}
+    """Parameters (of helper functions inside too: they are called with state variables), and every name assigned
+    (in order, twice for loops) from an expression that reads one, except sizes (``num_envs = x.shape[0]`` is an
+    int), or from a call of torch (``torch.zeros(num_envs)``)."""
+    names = _parameters(fn)
     for _ in range(2):
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
@@ -129,6 +130,11 @@ def _tensor_names(fn: ast.FunctionDef) -> set[str]:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
     return names
+
+
+def _parameters(fn: ast.FunctionDef) -> set[str]:
+    """The parameters of ``fn`` and of the functions defined inside it."""
+    return {a.arg for f in ast.walk(fn) if isinstance(f, ast.FunctionDef) for a in f.args.args}
 
 
 class _Replace(ast.NodeTransformer):
@@ -329,16 +335,19 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     env, in order: ``x = torch.where(c, a, x)`` in the if branch, ``torch.where(c, x, b)`` in the else branch
     (``0.0`` for a name with no value yet), inner ifs first; a condition a branch changes is kept in a name first.
     Branches that end in a return (an early ``if c: return ...`` takes the rest of the body as its else) become one
-    return, total and each component chosen per env (0.0 for a component one branch lacks). Left alone: a branch
-    with any other statement (a call, a loop), or a components dict that is not written out in the return. A dict
-    a branch assigns holds every key any dict assigned to that name has, each chosen per env (0.0 where absent)."""
+    return, total and each component chosen per env (0.0 for a component one branch lacks); the rest after an
+    early return may hold any statement (it runs for every env, as written). In a helper function inside
+    ``compute_reward`` the same, its return one value chosen per env. Left alone: a branch with any other statement
+    (a call, a loop), or a components dict that is not written out (``{...}`` or ``dict(...)``) in the return. A
+    dict a branch assigns holds every key any dict assigned to that name has, each chosen per env (0.0 where
+    absent)."""
     changed = False
     dict_keys: dict[str, dict] = {}  # name -> the constant keys of every dict literal assigned to it
     for node in ast.walk(fn):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+        items = _dict_items(node.value) if isinstance(node, ast.Assign) else None
+        if items is not None:
             for target in (t for t in node.targets if isinstance(t, ast.Name)):
-                keys = (k.value for k in node.value.keys if isinstance(k, ast.Constant))
-                dict_keys.setdefault(target.id, {}).update(dict.fromkeys(keys))
+                dict_keys.setdefault(target.id, {}).update(dict.fromkeys(items))
 
     def per_env(stmt: ast.stmt, test: ast.expr, then: bool, known: set[str]) -> list[ast.stmt] | None:
         if isinstance(stmt, ast.Pass):
@@ -357,10 +366,10 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         def chosen(new: ast.expr, old: ast.expr) -> ast.Call:
             return _call(where, test, *((new, old) if then else (old, new)))
 
-        if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys):
+        written = _dict_items(value)
+        if written is not None:
             # a components dict: each component chosen per env, 0.0 where a branch's dict has no such key
             get = ast.Attribute(_loaded(target), "get", ast.Load())
-            written = {k.value: v for k, v in zip(value.keys, value.values, strict=True)}
             keys = list(dict.fromkeys([*written, *dict_keys.get(key, {})]))
             parts = [
                 chosen(written.get(k, ast.Constant(0.0)), _call(get, ast.Constant(k), ast.Constant(0.0)))
@@ -384,44 +393,73 @@ def _if_assignments_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             out += written
         return out, None
 
-    def convert(node: ast.If, rest: list[ast.stmt]) -> tuple[list[ast.stmt], int]:
-        """The statements for ``node`` and how many of the statements after it they replace."""
+    def convert(node: ast.If, rest: list[ast.stmt], entry: bool) -> tuple[list[ast.stmt], int]:
+        """The statements for ``node`` (in ``compute_reward`` itself if ``entry``, else in a helper function
+        inside it) and how many of the statements after it they replace."""
         if not ctx.is_tensor(node.test):
             raise _Unchanged
         returns = bool(node.body) and isinstance(node.body[-1], ast.Return)
         orelse, used = (rest, len(rest)) if returns and not node.orelse else (node.orelse, 0)
         before = {n.id for n in ast.walk(fn) if _stored(n) and getattr(n, "lineno", node.lineno) < node.lineno}
-        known, out, test = before | {a.arg for a in fn.args.args}, [], node.test
+        known, out, test = before | _parameters(fn), [], node.test
         stored = {n.id for s in [*node.body, *orelse] for n in ast.walk(s) if _stored(n)}
         if stored & {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}:  # a branch changes what it reads
             test = ast.Name(f"condition_line_{node.lineno}", ast.Load())
             out.append(ast.Assign([ast.Name(test.id, ast.Store())], node.test, lineno=node.lineno))
         then, then_returns = branch(node.body, test, True, known)
-        other, other_returns = branch(orelse, test, False, known)
+        try:
+            other, other_returns = branch(orelse, test, False, known)
+        except _Unchanged:
+            if not used or then_returns is None:
+                raise
+            other, other_returns = _rest_as_written(rest, then_returns)
         out += then + other
         if (then_returns is None) != (other_returns is None):
             raise _Unchanged
-        if then_returns is not None:
+        if then_returns is not None and entry:
             out.append(ast.Return(_chosen_returns(test, then_returns, other_returns)))
+        elif then_returns is not None:  # a helper's return: one value
+            out.append(ast.Return(_call(_torch("where"), test, then_returns, other_returns)))
         return out, used
 
-    def visit(body: list[ast.stmt]) -> None:
+    def visit(body: list[ast.stmt], entry: bool) -> None:
         nonlocal changed
         for i in reversed(range(len(body))):
             for field_ in ("body", "orelse"):
                 inner = getattr(body[i], field_, None)
-                if isinstance(inner, list) and not isinstance(body[i], ast.FunctionDef):
-                    visit(inner)
+                if isinstance(inner, list):
+                    visit(inner, entry and not isinstance(body[i], ast.FunctionDef))
             if isinstance(body[i], ast.If):
                 try:
-                    written, used = convert(body[i], body[i + 1 :])
+                    written, used = convert(body[i], body[i + 1 :], entry)
                 except _Unchanged:
                     continue
                 body[i : i + 1 + used] = written or [ast.Pass()]
                 changed = True
 
-    visit(fn.body)
+    visit(fn.body, True)
     return changed
+
+
+def _rest_as_written(rest: list[ast.stmt], returned: ast.expr) -> tuple[list[ast.stmt], ast.expr]:
+    """The statements after an early ``if c: return returned`` kept as they are (a loop, a call, a tuple
+    assignment), and the value they end by returning: they run for every env, and the one return then picks per
+    env, so they may hold anything but another return or a change to a name ``returned`` reads."""
+    if not rest or not isinstance(rest[-1], ast.Return) or rest[-1].value is None:
+        raise _Unchanged
+    body, read = rest[:-1], {n.id for n in ast.walk(returned) if isinstance(n, ast.Name)}
+    nodes = [n for statement in body for n in ast.walk(statement)]
+    changed = {n.id for n in nodes if _stored(n)}
+    changed |= {
+        n.value.id
+        for n in nodes
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)
+    }
+    in_place = (n.func for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute))
+    changed |= {f.value.id for f in in_place if f.attr.endswith("_") and isinstance(f.value, ast.Name)}
+    if read & changed or any(isinstance(n, ast.Return) for n in nodes):
+        raise _Unchanged
+    return body, rest[-1].value
 
 
 class _Unchanged(Exception):
@@ -435,15 +473,27 @@ def _chosen_returns(test: ast.expr, then: ast.expr, other: ast.expr) -> ast.Tupl
     def split(value: ast.expr) -> tuple[ast.expr, dict]:
         pair = isinstance(value, ast.Tuple) and len(value.elts) == 2
         total, parts = value.elts if pair else (value, ast.Dict([], []))
-        if not (isinstance(parts, ast.Dict) and all(isinstance(k, ast.Constant) for k in parts.keys)):
+        items = _dict_items(parts)
+        if items is None:
             raise _Unchanged
-        return total, {k.value: v for k, v in zip(parts.keys, parts.values, strict=True)}
+        return total, items
 
     (t1, d1), (t2, d2) = split(then), split(other)
     where = _torch("where")
     keys = list(dict.fromkeys([*d1, *d2]))
     parts = [_call(where, test, d1.get(k, ast.Constant(0.0)), d2.get(k, ast.Constant(0.0))) for k in keys]
     return ast.Tuple([_call(where, test, t1, t2), ast.Dict([ast.Constant(k) for k in keys], parts)], ast.Load())
+
+
+def _dict_items(node: ast.expr) -> dict | None:
+    """``{"a": x}`` or ``dict(a=x)`` as ``{"a": x}``; None for any other expression (a name, a dict of computed
+    keys)."""
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+        return {k.value: v for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.Call) and ast.unparse(node.func) == "dict" and not node.args:
+        if all(k.arg is not None for k in node.keywords):
+            return {k.arg: k.value for k in node.keywords}
+    return None
 
 
 def _stored(node: ast.AST) -> bool:
@@ -471,9 +521,17 @@ def _loaded(target: ast.expr) -> ast.expr:
 
 def _boolean_operators_on_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``and``/``or``/``not`` on tensors: ``&``/``|``/``~``, on each value's truth (``.bool()`` of a float tensor
-    such as ``success``: ``~`` and ``&`` refuse floats)."""
+    such as ``success``: ``~`` and ``&`` refuse floats); a chained comparison ``a < x < b`` (Python's ``a < x and
+    x < b``): ``(a < x) & (x < b)``."""
 
     def swap(node: ast.AST) -> ast.AST | None:
+        if isinstance(node, ast.Compare) and len(node.ops) > 1 and ctx.is_tensor(node):
+            operands = [node.left, *node.comparators]
+            pairs = [ast.Compare(operands[i], [op], [operands[i + 1]]) for i, op in enumerate(node.ops)]
+            result = pairs[0]
+            for pair in pairs[1:]:
+                result = ast.BinOp(result, ast.BitAnd(), pair)
+            return result
         if isinstance(node, ast.BoolOp) and any(ctx.is_tensor(v) for v in node.values):
             op = ast.BitAnd() if isinstance(node.op, ast.And) else ast.BitOr()
             result = _truth(node.values[0], ctx)

@@ -115,6 +115,18 @@ CASES = {
         "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
         "(pole_angle.abs() < 0.2) & ~(cart_position.abs() > 2.0) & ~far.bool()",
     ),
+    "boolean_operators_on_tensors (a chained comparison)": (
+        "def compute_reward(pole_angle):\n    ok = torch.where(0.05 < pole_angle.abs() < 0.2, 1.0, 0.0)\n"
+        "    return ok, {'ok': ok}\n",
+        "RuntimeError: Boolean value of Tensor with more than one value is ambiguous",
+        "torch.where((0.05 < pole_angle.abs()) & (pole_angle.abs() < 0.2), 1.0, 0.0)",
+    ),
+    "c_comments (a name as the first word)": (
+        "def compute_reward(pole_angle):\n    speed_error = pole_angle.abs()\n"
+        "    speed_error *= 2.0  // speed_error is clamped to a range\n    return speed_error, {'e': speed_error}\n",
+        "candidate.py: Line 3: SyntaxError: invalid syntax at statement: 'speed_error *= 2.0  // speed_error is'",
+        "speed_error *= 2.0\n",
+    ),
     "where_conditions": (
         "def compute_reward(pole_angle, success):\n    bonus = torch.where(success, 1.0, 0.0)\n"
         "    ok = torch.where(pole_angle.abs() < 0.2, 1.0, 0.0)\n    return bonus + ok, {'bonus': bonus, 'ok': ok}\n",
@@ -333,6 +345,19 @@ IF_ON_TENSORS = {
         "def compute_reward(pole_angle, cart_velocity):\n    if pole_angle.abs() > 0.2:\n        total = -1.0\n"
         "        info = {'angle': pole_angle, 'speed': cart_velocity}\n    else:\n        total = 1.0\n"
         "        info = {'angle': -pole_angle}\n    return total, info\n"
+    ),
+    "an early return before a loop, a tuple assignment and dict()": (
+        "def compute_reward(pole_angle, cart_velocity):\n    if pole_angle.abs() > 0.2:\n"
+        "        return -1.0, dict(penalty=cart_velocity.abs())\n"
+        "    speed, angle = cart_velocity.abs(), pole_angle.abs()\n    total = torch.cos(pole_angle)\n"
+        "    for scale in (0.1, 0.2):\n        total = total - scale * speed\n"
+        "    return total, {'speed': speed, 'angle': angle}\n"
+    ),
+    "an if in a helper function": (
+        "def compute_reward(pole_angle, cart_velocity):\n    def bonus(angle):\n        if angle.abs() < 0.1:\n"
+        "            return 1.0\n        return 0.0\n\n    def penalty(speed):\n        if speed.abs() > 1.0:\n"
+        "            cost = speed.abs()\n        else:\n            cost = 0.1 * speed.abs()\n        return cost\n\n"
+        "    b = bonus(pole_angle)\n    total = b - penalty(cart_velocity)\n    return total, {'bonus': b}\n"
     ),
     "a return in every branch": (
         "def compute_reward(pole_angle, cart_velocity):\n    if pole_angle.abs() < 0.05:\n        return 1.0\n"

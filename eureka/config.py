@@ -130,7 +130,7 @@ class SearchConfig(Settings):
         None,
         ge=0,
         description="times a failing candidate the repair rules cannot fix is sent back to the model with its error; "
-        "empty: 0 with the local model (its repairs cost about 6x a fresh sample per candidate that trains: a "
+        "empty: 0 with the local model (its repairs cost about 9x a fresh sample per candidate that trains: a "
         "candidate with no rounds left is dropped, and an iteration where all fail is retried with fresh samples), "
         "2 with a remote one",
     )

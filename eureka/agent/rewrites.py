@@ -48,6 +48,8 @@ _SQUARE = re.compile(
     r"must have shape \((\d+),\), got \(\1, \1\)"
     r"|output with shape \[(\d+)\] doesn't match the broadcast shape \[\2, \2\]"  # x += column
 )
+#: ``x += batch`` where ``x`` is one number (``torch.tensor(0.0)``): torch will not grow ``x`` in place
+_IN_PLACE_GROWTH = re.compile(r"output with shape \[1?\] doesn't match the broadcast shape \[\d+\]")
 _PER_ENV_DIM = re.compile(r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)")
 _NUMBER_ERROR = re.compile(r"'(.+?)' must be a torch\.Tensor, got (?:float|int|bool)\b")
 _BOOL_ARITHMETIC = re.compile(r"the `-` operator, (?:with|on) a bool tensor is not supported")
@@ -1084,6 +1086,21 @@ def _single_value_columns(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
+def _in_place_growth(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``x += v`` on the line the traceback names, where the error says ``x`` is one number and ``v`` a batch
+    (a total started as ``torch.tensor(0.0)``): ``x = x + v``, a new tensor of the batch's shape."""
+    lines = re.findall(r'File "candidate.py", line (\d+)', ctx.error)
+    if not _IN_PLACE_GROWTH.search(ctx.error) or not lines:
+        return False
+    changed = False
+    for body in _statement_lists(fn):
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.AugAssign) and stmt.lineno == int(lines[-1]):
+                value = ast.BinOp(_loaded(stmt.target), stmt.op, stmt.value)
+                body[i], changed = ast.Assign([stmt.target], value, lineno=stmt.lineno), True
+    return changed
+
+
 def _floats_from_the_error(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """The value the error names as a bool or integer tensor: ``.float()``."""
     match = _DTYPE_ERROR.search(ctx.error)
@@ -1174,6 +1191,8 @@ RULES: list[Rule] = [
          _vector_components),
     Rule("single_value_columns", "a (N, 1) state variable read whole, broadcast to (N, N) (from the error)",
          "x[:, 0]", _single_value_columns),
+    Rule("in_place_growth", "x += batch where x is one number, such as torch.tensor(0.0) (from the error)",
+         "x = x + batch", _in_place_growth),
     Rule("floats_from_the_error", "a total or component of bool or integer dtype (from the error)", "value.float()",
          _floats_from_the_error),
 ]  # fmt: skip

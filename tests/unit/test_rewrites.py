@@ -224,6 +224,14 @@ CASES = {
         "RewardContractError: 'temperature' must be a torch.Tensor, got float",
         "'temperature': torch.zeros_like(pole_angle) + temperature",
     ),
+    "in_place_growth": (  # a demo's reply
+        "def compute_reward(pole_angle, cart_position):\n    total_reward = torch.tensor(0.0)\n"
+        "    upright = torch.exp(-pole_angle.abs() / 0.1)\n    total_reward += upright\n"
+        "    total_reward += cart_position.abs()\n    return total_reward, {'upright': upright}\n",
+        'Traceback (candidate code only): File "candidate.py", line 4, in compute_reward total_reward += upright '
+        "RuntimeError: output with shape [] doesn't match the broadcast shape [16]",
+        "total_reward = total_reward + upright\n    total_reward += cart_position.abs()",
+    ),
     "single_value_columns": (
         "def compute_reward(pole_angle, action):\n    effort = action ** 2\n    r = torch.cos(pole_angle) - effort\n"
         "    return r, {'effort': action[:, 0] ** 2}\n",

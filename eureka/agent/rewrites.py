@@ -50,6 +50,7 @@ _SQUARE = re.compile(
 )
 #: ``x += batch`` where ``x`` is one number (``torch.tensor(0.0)``): torch will not grow ``x`` in place
 _IN_PLACE_GROWTH = re.compile(r"output with shape \[1?\] doesn't match the broadcast shape \[\d+\]")
+_TRACEBACK_LINE = re.compile(r'File "candidate\.py", line (\d+)')
 _PER_ENV_DIM = re.compile(r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)")
 _NUMBER_ERROR = re.compile(r"'(.+?)' must be a torch\.Tensor, got (?:float|int|bool)\b")
 _BOOL_ARITHMETIC = re.compile(r"the `-` operator, (?:with|on) a bool tensor is not supported")
@@ -66,6 +67,12 @@ class RuleContext:
     error: str
     tensors: set[str] = field(default_factory=set)
     module: ast.Module | None = None  # the whole reply, for what sits outside compute_reward (its imports)
+
+    @property
+    def failing_line(self) -> int | None:
+        """The candidate's line the error was raised on (the traceback's last frame in it); None without one."""
+        lines = _TRACEBACK_LINE.findall(self.error)
+        return int(lines[-1]) if lines else None
 
     def is_tensor(self, node: ast.AST) -> bool:
         """Whether ``node`` reads a name that holds a tensor."""
@@ -806,10 +813,10 @@ def _reductions_of_per_env_values(fn: ast.FunctionDef, ctx: RuleContext) -> bool
     vector earlier, then reduced as if it were still one): ``x.norm(dim=1)`` -> ``x.abs()``, ``x.sum(dim=1)`` /
     ``mean`` -> ``x``; where it says a shape has no second entry, ``x.shape[1]`` / ``x.size(1)`` (the count of
     columns the value does not have) -> 1. A state variable that has columns is left alone."""
-    lines = re.findall(r'File "candidate.py", line (\d+)', ctx.error)
-    if not (_PER_ENV_DIM.search(ctx.error) or "IndexError: tuple index out of range" in ctx.error) or not lines:
+    line = ctx.failing_line
+    if not (_PER_ENV_DIM.search(ctx.error) or "IndexError: tuple index out of range" in ctx.error) or line is None:
         return False
-    line, vectors = int(lines[-1]), {name for name, var in ctx.task.state_vars.items() if var.shape}
+    vectors = {name for name, var in ctx.task.state_vars.items() if var.shape}
 
     def columns(node: ast.AST) -> bool:  # x.shape[1], x.size(1) on the line, x no vector state variable
         size = _size_of(node)
@@ -1089,13 +1096,12 @@ def _single_value_columns(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 def _in_place_growth(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``x += v`` on the line the traceback names, where the error says ``x`` is one number and ``v`` a batch
     (a total started as ``torch.tensor(0.0)``): ``x = x + v``, a new tensor of the batch's shape."""
-    lines = re.findall(r'File "candidate.py", line (\d+)', ctx.error)
-    if not _IN_PLACE_GROWTH.search(ctx.error) or not lines:
+    if not _IN_PLACE_GROWTH.search(ctx.error) or ctx.failing_line is None:
         return False
     changed = False
     for body in _statement_lists(fn):
         for i, stmt in enumerate(body):
-            if isinstance(stmt, ast.AugAssign) and stmt.lineno == int(lines[-1]):
+            if isinstance(stmt, ast.AugAssign) and stmt.lineno == ctx.failing_line:
                 value = ast.BinOp(_loaded(stmt.target), stmt.op, stmt.value)
                 body[i], changed = ast.Assign([stmt.target], value, lineno=stmt.lineno), True
     return changed

@@ -47,7 +47,12 @@ REPAIR_ERROR = (
 )
 
 
+#: The samples' temperature (``--temperature``; a run's default for the local model unless told).
+TEMPERATURE = LLMConfig(provider="local").temperature
+
+
 def _config(info: ServerInfo, **overrides) -> LLMConfig:
+    overrides.setdefault("temperature", TEMPERATURE)
     return LLMConfig(provider="compatible", base_url=info.base_url, model=info.model, max_n=4, **overrides)
 
 
@@ -79,7 +84,7 @@ def _tokens(info: ServerInfo, texts: list[str]) -> int:
 
 
 def _timed(info: ServerInfo, conversation: list[BaseMessage], k: int, grammar: str | None, max_tokens: int):
-    config = _config(info, max_tokens=max_tokens, temperature=1.0)
+    config = _config(info, max_tokens=max_tokens)
     start = time.perf_counter()
     texts, usage = sample(chat_model(config), conversation, k, config, grammar)
     wall = time.perf_counter() - start
@@ -169,7 +174,7 @@ def repairs(info: ServerInfo, k: int, max_tokens: int, label: str) -> None:
         "    return upright + centred + bonus, {'upright': upright, 'centred': centred, 'bonus': bonus}\n"
     )
     conversation = repair_messages(task, broken, f"```python\n{broken}```", REPAIR_ERROR)
-    config = _config(info, max_tokens=max_tokens, temperature=1.0)
+    config = _config(info, max_tokens=max_tokens)
     start = time.perf_counter()
     texts, usage = ask_each(chat_model(config), [conversation] * k, config, reward_grammar(task))
     usage["completion_tokens"] = _tokens(info, texts)
@@ -186,6 +191,7 @@ def threads(max_tokens: int) -> None:
 
 
 def main() -> None:
+    global TEMPERATURE
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--per-task", type=int, default=8)
@@ -193,7 +199,9 @@ def main() -> None:
     parser.add_argument("--only", default="samples,batch,grammar,speculative,threads")
     parser.add_argument("--keep-replies", type=Path, default=None, help="write the replies here (JSON)")
     parser.add_argument("--grammar-modes", default="without,with", help="the grammar section's halves")
+    parser.add_argument("--temperature", type=float, default=TEMPERATURE, help="the samples' temperature")
     args = parser.parse_args()
+    TEMPERATURE = args.temperature
     sections = set(args.only.split(","))
 
     start = time.perf_counter()

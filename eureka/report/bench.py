@@ -52,6 +52,7 @@ class BenchRow(BaseModel):
     eureka: tuple[float, float] | None
     score: float | None = Field(description="human-normalised score; None where human and sparse tie")
     speed: float | None = Field(None, description="learning-speed score (mean fitness over training, normalised)")
+    why: str = Field("", description="for a task that did not win, what its run shows about why")
 
     @property
     def win(self) -> bool:
@@ -108,7 +109,36 @@ def row(run_dir: Path) -> BenchRow:
         eureka=stats("eureka"),
         score=summary.human_normalised_score,
         speed=summary.learning_speed_score,
+        why=why_not_a_win(summary),
     )
+
+
+def why_not_a_win(summary: Summary) -> str:
+    """What a run shows about why its reward did not win ("" for a win): how many candidates trained, and whether
+    the search never matched the human reward or its best did not hold on the final seeds."""
+    score, human, eureka = summary.human_normalised_score, summary.final.get("human"), summary.final.get("eureka")
+    if score is not None and score >= 1.0:
+        return ""
+    trained = [c["max_fitness"] for c in summary.candidates if c["max_fitness"] is not None]
+    if not trained:
+        return f"none of its {len(summary.candidates)} candidates trained (each refused by the checks or the dry run)"
+    reasons = [f"{len(trained)} of {len(summary.candidates)} candidates trained"]
+    best = max(trained)
+    if human is None or eureka is None:
+        reasons.append("the final re-training did not finish")
+    elif score is None:
+        reasons.append(f"the human and sparse rewards tie at {human.mean:.3g}, so there is no score to win")
+    elif best < human.mean:
+        reasons.append(
+            f"the best reached {best:.3g} in the search, the human reward {human.mean:.3g}: no reward it wrote "
+            "learned as much"
+        )
+    else:
+        reasons.append(
+            f"the best reached {best:.3g} in the search (the human reward {human.mean:.3g}) but "
+            f"{eureka.mean:.3g} ± {eureka.std:.2g} over {len(eureka.seeds)} seeds: it did not hold on other seeds"
+        )
+    return "; ".join(reasons)
 
 
 def average_score(rows: list[BenchRow]) -> float | None:
@@ -129,11 +159,12 @@ def table_lines(rows: list[BenchRow]) -> list[str]:
     """The table as Markdown, with the average and the wins."""
     average = average_score(rows)
     return [
-        "| task | F_sparse | F_human | F_eureka | human-normalised score | win | learning-speed score |",
-        "|---|---|---|---|---|---|---|",
+        "| task | F_sparse | F_human | F_eureka | human-normalised score | win | learning-speed score "
+        "| why not a win |",
+        "|---|---|---|---|---|---|---|---|",
         *(
             f"| {r.task} | {_cell(r.sparse)} | {_cell(r.human)} | {_cell(r.eureka)} | {_score(r.score, r)} | "
-            f"{'yes' if r.win else 'no'} | {_score(r.speed, r)} |"
+            f"{'yes' if r.win else 'no'} | {_score(r.speed, r)} | {r.why or '-'} |"
             for r in rows
         ),
         "",

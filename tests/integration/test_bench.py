@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from eureka.cli import app
 from eureka.plugins import hookimpl
 from eureka.plugins.manager import get_plugins
-from eureka.report.bench import BenchRow, average_score
+from eureka.report.bench import BenchRow, average_score, why_not_a_win
+from eureka.report.summary import Summary
 
 #: valid for every task: they all expose ``success``
 ANY_TASK = """```python
@@ -51,11 +52,12 @@ def test_bench_tabulates_every_task_and_resumes_without_training_again(tmp_path,
     for r in table["rows"]:
         assert r["eureka"] is not None and r["human"] is not None and r["sparse"] is not None
     assert (
-        "| task | F_sparse | F_human | F_eureka | human-normalised score | win | learning-speed score |"
+        "| task | F_sparse | F_human | F_eureka | human-normalised score | win | learning-speed score | why not a win |"
         in (bench_dir / "bench.md").read_text()
     )
     # cartpole's human and sparse rewards tie at 500: the paper's score is n/a, the learning speed may still compare
     assert all("speed" in r for r in table["rows"])
+    assert "1 of 1 candidates trained; the human and sparse rewards tie at 500" in table["rows"][0]["why"]
 
     results = sorted(bench_dir.glob("*/final/*/result.json"))
     before = [p.stat().st_mtime_ns for p in results]
@@ -73,3 +75,36 @@ def test_average_clips_scores_and_skips_ties():
     ]
     assert average_score(rows) == pytest.approx(1.5)
     assert [r.win for r in rows] == [True, False, False]
+
+
+def _summary(score, candidates, eureka_mean=0.5):
+    def final(mean):
+        return {"seeds": [0, 1], "max_fitness": [mean, mean], "mean": mean, "std": 0.0, "curve_mean": [], "speed": 0,
+                "errors": []}  # fmt: skip
+
+    return Summary.model_validate(
+        {
+            "run": "r",
+            "task": "t",
+            "fitness_kind": "success",
+            "success_threshold": 0.9,
+            "iterations": 1,
+            "samples": len(candidates),
+            "best": None,
+            "human_normalised_score": score,
+            "learning_speed_score": None,
+            "final": {"human": final(1.0), "sparse": final(0.0), "eureka": final(eureka_mean)},
+            "tuning": {},
+            "candidates": [{"max_fitness": f, "errors": []} for f in candidates],
+            "seconds": {},
+            "usage": {},
+        }  # fmt: skip
+    )
+
+
+def test_a_lost_task_says_why_from_its_run():
+    assert why_not_a_win(_summary(1.2, [1.0])) == ""
+    assert why_not_a_win(_summary(None, [None, None])).startswith("none of its 2 candidates trained")
+    assert "the best reached 0.3 in the search, the human reward 1" in why_not_a_win(_summary(0.3, [0.3, None]))
+    held = why_not_a_win(_summary(0.5, [1.0, 0.2]))
+    assert held.startswith("2 of 2 candidates trained") and "0.5 ± 0 over 2 seeds: it did not hold" in held

@@ -136,7 +136,7 @@ def drop_environment_copy(code: str) -> str:
     does not parse is returned as it is, for the check to report."""
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, RecursionError):  # RecursionError: an expression thousands of operators deep
         return code
     dropped = [
         node

@@ -1241,10 +1241,10 @@ def rewrite(code: str | None, task: Task, error: str = "") -> Rewrite | None:
         return None
     ctx = RuleContext(task=task, error=error)
     for rule in (r for r in RULES if not r.text):
-        trial = copy.deepcopy(tree)  # a rule that fails half-way leaves the tree as it was
-        fn = entry_function(trial)
-        ctx.tensors, ctx.module = _tensor_names(fn), trial
         try:
+            trial = copy.deepcopy(tree)  # a rule that fails half-way leaves the tree as it was
+            fn = entry_function(trial)
+            ctx.tensors, ctx.module = _tensor_names(fn), trial
             if rule.apply(fn, ctx):
                 tree = trial
                 fired.append(rule.name)

@@ -72,7 +72,7 @@ def constants(code: str) -> list[Constant]:
     empty when the code does not parse or has none."""
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, RecursionError):  # RecursionError: an expression thousands of operators deep
         return []
     function = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "compute_reward"), None)
     if function is None:

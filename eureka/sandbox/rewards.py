@@ -29,6 +29,13 @@ def _bytecode(source: str, filename: str) -> CodeType:
         return restricted_bytecode(source, filename)
     except SyntaxError as exc:
         raise RewardContractError(f"{filename}: {refusal_text(exc)}") from None
+    except RecursionError:
+        # A small model looping on `x // 2 // 2 ...` to max_tokens writes one expression hundreds of operators deep;
+        # the policy's AST walk recurses once per level and Python stops it. That is the candidate's fault.
+        raise RewardContractError(
+            f"{filename}: an expression is nested too deeply to check (hundreds of operators in one chain); "
+            "write it in steps"
+        ) from None
 
 
 def entry_function(tree: ast.Module) -> ast.FunctionDef | None:

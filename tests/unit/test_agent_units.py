@@ -83,6 +83,22 @@ def test_static_check_names_the_problem_without_running_anything(source, message
         static_check(source, CARTPOLE)
 
 
+def test_an_expression_hundreds_of_operators_deep_is_refused_not_a_crash():
+    """A small model looping on `x // 2 // 2 ...` to max_tokens once killed a bench run with a RecursionError in the
+    policy's AST walk. The check refuses it; the rules, the environment-copy filter and the tuner pass it by."""
+    from eureka.agent.messages import drop_environment_copy
+    from eureka.agent.rewrites import rewrite
+    from eureka.agent.tuning import constants
+
+    for depth in (500, 5000):  # 500: what 1,024 tokens can hold; 5000: too deep even for Python's parser
+        source = f"def compute_reward(pole_angle):\n    r = pole_angle{' // 2' * depth}\n    return r, {{'r': r}}\n"
+        with pytest.raises(RewardContractError, match="nested too deeply"):
+            static_check(source, CARTPOLE)
+        assert rewrite(source, CARTPOLE, "RewardContractError: nested too deeply") is None
+        assert drop_environment_copy(source) == source
+        assert isinstance(constants(source), list)  # it returns, whatever it finds
+
+
 def test_static_check_runs_none_of_the_code(tmp_path):
     marker = tmp_path / "ran"
     source = (

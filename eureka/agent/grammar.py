@@ -3,9 +3,15 @@
 llama.cpp samples only tokens the grammar allows, so every reply is one ```python block, with at most a few import
 lines before ``def compute_reward(`` whose parameters are state variables of the task, each at most once and in
 the task's order (an invented or repeated name cannot be written: a small model at temperature 1 once looped on
-one name until it ran out of tokens), and a body of code only: no type annotations, no docstring, no comments.
+one name until it ran out of tokens), and a body of code: no type annotations, no docstring, no comment lines.
 The k samples of a request are decoded together, so a request lasts as long as its longest reply (at ~4 tokens/s a
 sequence on 2 cores): annotations cost ~50 tokens a reply and comments a fifth of the rest (benchmarks/RESULTS.md).
+A line may end in one short note (``  # `` and at most 40 characters). With no ``#`` at all the model wrote its
+comments as ``x = 1.0  // words`` (a syntax error), and sometimes looped on ``  // 2  // 2 ...`` to ``max_tokens``:
+a request as long as that reply, and once an expression too deep to check. With ``//`` refused as well it wrote
+the comment's words as code (``reward = 0.0 ropy``: half the replies broke). So ``//`` and runs of spaces inside a
+line are refused (floor division goes too; a reward has no use for ``1.0 // 2.0 == 0.0``) and the note is the
+outlet: the replies are as short as with no comments, none loops.
 Every part of the header is bounded (a few import lines, a little whitespace): a model that loops there runs into
 the next rule, not into ``max_tokens``. The block's end is the reply's end: no prose after it. Imports are torch
 and math only. What the body computes stays the model's.
@@ -24,8 +30,11 @@ header ::= (("import " module (" as " [a-z]{1,8})?) | ("from " module " import "
 module ::= "torch" | "math"
 space ::= [ \n]{0,12}
 comma ::= "," space
-first ::= "    " [ ]* [^"'\n `#] [^\n`#]* "\n"
-line ::= ("    " [ ]* ([^\n `#] [^\n`#]*)?)? "\n"
+first ::= "    " [ ]* [^"'\n `#/] unit* note? "\n"
+line ::= ("    " [ ]* lead unit* note?)? "\n"
+lead ::= [^\n `#/] | "/" [^\n`#/]
+unit ::= lead | " " lead
+note ::= " "{1,2} "# " [^\n`]{1,40}
 """
 
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from eureka.agent.run_folder import CONFIG_FILE, SUMMARY_FILE, write_text
+from eureka.agent.state import Stage
 from eureka.config import SearchConfig, TrainingConfig
 from eureka.report.summary import Summary
 
@@ -119,12 +120,14 @@ def why_not_a_win(summary: Summary) -> str:
     score, human, eureka = summary.human_normalised_score, summary.final.get("human"), summary.final.get("eureka")
     if score is not None and score >= 1.0:
         return ""
-    trained = [c["max_fitness"] for c in summary.candidates if c["max_fitness"] is not None]
+    trained = [c for c in summary.candidates if c["stage"] == Stage.TRAINED]
     if not trained:
         return f"none of its {len(summary.candidates)} candidates trained (each refused by the checks or the dry run)"
     reasons = [f"{len(trained)} of {len(summary.candidates)} candidates trained"]
-    best = max(trained)
-    if human is None or eureka is None:
+    best = max((c["max_fitness"] for c in trained if c["max_fitness"] is not None), default=None)
+    if best is None:
+        reasons.append("none of them finished an episode to measure its fitness")
+    elif human is None or eureka is None:
         reasons.append("the final re-training did not finish")
     elif score is None:
         reasons.append(f"the human and sparse rewards tie at {human.mean:.3g}, so there is no score to win")

@@ -30,7 +30,7 @@ import torch
 
 from eureka.envs.task import Task
 from eureka.sandbox.restricted import CURATED_NAMES
-from eureka.sandbox.rewards import entry_function, own_returns
+from eureka.sandbox.rewards import CONSTANT_TOTAL, entry_function, own_returns
 
 #: Python's scalar functions and their batch equivalents (a tensor argument makes the first one fail).
 _BUILTINS = {"abs": "abs", "round": "round"}
@@ -1048,6 +1048,33 @@ def _shapes_to_batch(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _fix_named(fn, name, fix)
 
 
+def _total_from_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """A total the dry run found constant (from the error) returned beside components: their sum. Small models
+    build the terms, then return the ``total = 0.0`` they started from or the wrong name; summing the components
+    is what the contract's example and most rewards do."""
+    if CONSTANT_TOTAL not in ctx.error:
+        return False
+    changed = False
+    for ret in own_returns(fn):
+        if not (isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == 2):
+            continue
+        components = ret.value.elts[1]
+        if isinstance(components, ast.Dict):
+            index = _statement_index(fn, ret)
+            name = next((n for n in ("components", "reward_components", "terms") if n not in _defined(fn)), None)
+            if index is None or name is None:
+                continue
+            body, position = index
+            body.insert(position, ast.Assign([ast.Name(name, ast.Store())], components, lineno=ret.lineno))
+            components = ret.value.elts[1] = ast.Name(name, ast.Load())
+        elif not isinstance(components, ast.Name):
+            continue
+        values = _call(ast.Attribute(ast.Name(components.id, ast.Load()), "values", ast.Load()))
+        ret.value.elts[0] = _call(ast.Name("sum", ast.Load()), values)
+        changed = True
+    return changed
+
+
 def _vector_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """A component the error names as ``(num_envs, k)`` (a vector per env, such as a position error): its length
     per env, ``.norm(dim=-1)`` (a component is a figure to read in the reflection; the total is left to the
@@ -1192,6 +1219,8 @@ RULES: list[Rule] = [
          _missing_components),
     Rule("shapes_to_batch", "a total or component that is a number, or of shape (), (1, N), (N, 1) (from the error)",
          "broadcast over a state variable, or reshape(-1)", _shapes_to_batch),
+    Rule("total_from_components", "a total the dry run found constant, returned with components (from the error)",
+         "the sum of the components", _total_from_components),
     Rule("vector_components", "a component of shape (N, k) (from the error), a 2-D state variable as one",
          "its length per env, .norm(dim=-1)",
          _vector_components),

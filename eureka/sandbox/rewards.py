@@ -10,11 +10,19 @@ right shapes. Contract failures are ``RewardContractError``s whose message names
 from __future__ import annotations
 
 import ast
+import itertools
 from types import CodeType
 
 import torch
 
-from eureka.envs.contract import RewardContractError, RewardFn, check_parameter_names, reward_parameters
+from eureka.envs.base import BatchedEnv
+from eureka.envs.contract import (
+    RewardContractError,
+    RewardFn,
+    call_reward,
+    check_parameter_names,
+    reward_parameters,
+)
 from eureka.envs.task import Task
 from eureka.sandbox.guards import restricted_globals
 from eureka.sandbox.restricted import FILENAME, PolicyViolation, refusal_text, restricted_bytecode
@@ -22,6 +30,10 @@ from eureka.sandbox.restricted import FILENAME, PolicyViolation, refusal_text, r
 ENTRY_POINT = "compute_reward"
 DRY_RUN_ENVS = 16
 DRY_RUN_STEPS = 8
+# Random inputs around the last dry-run state, ever wider, that a reward must not map all to one value.
+PROBE_WIDTHS = (1.0, 10.0, 100.0)
+#: how the dry run's refusal of a constant total ends (a repair rule reads it)
+CONSTANT_TOTAL = "a constant gives the policy nothing to learn from"
 
 
 def _bytecode(source: str, filename: str) -> CodeType:
@@ -105,10 +117,46 @@ def dry_run(fn: RewardFn, task: Task, device: str = "cpu") -> dict[str, torch.Te
     """
     env = task.make_env(DRY_RUN_ENVS, device, fn, seed=0)
     generator = torch.Generator(device=device).manual_seed(0)
+    totals = []
     for _ in range(DRY_RUN_STEPS):
         actions = torch.rand(DRY_RUN_ENVS, env.action_dim, generator=generator, device=device) * 2 - 1
-        env.step(actions)
+        totals.append(env.step(actions)[1])
+    _refuse_constant(torch.cat(totals), env, actions, generator)
     return {name: acc[0] / DRY_RUN_STEPS for name, acc in env.pop_stats().components.items()}
+
+
+def _refuse_constant(totals: torch.Tensor, env: BatchedEnv, actions: torch.Tensor, generator: torch.Generator) -> None:
+    """Refuse a reward whose total was one value on every dry-run state and on random probes of every input.
+
+    A constant gives PPO nothing to learn from, yet it trains and its fitness is a random policy's; in a bench one
+    (`torque = 0.0; reward = torque`, broadcast by a repair rule) became an iteration's best by noise, and the model
+    then copied it. The probes matter: a sparse reward such as ``10 * success`` is also constant on random-action
+    states, where ``success`` is never 1, but not on inputs drawn wide around them. A probe that raises or gives
+    NaN proves nothing, so it never refuses. Whole-number probes are there for tests such as ``success == 1.0``.
+    """
+    value = totals[0]
+    if not bool((totals == value).all()):
+        return
+    state = env.state(actions)
+    for width, whole in itertools.product(PROBE_WIDTHS, (False, True)):
+        probes = {}
+        for name in env.reward_args:
+            x = state[name]
+            if x.is_floating_point():
+                noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                x = x + noise * width * (x.abs().max() + 1)
+                x = x.round() if whole else x
+            probes[name] = x
+        try:
+            probe_total, _ = call_reward(env.reward_fn, env.reward_args, probes, env.num_envs)
+        except Exception:  # noqa: BLE001 - out-of-range inputs may break a fine reward; that is no evidence
+            return
+        if not bool((probe_total == value).all()):
+            return
+    raise RewardContractError(
+        f"the total reward is {value.item():.4g} for every state tried, random inputs included: {CONSTANT_TOTAL}; "
+        "make it depend on the state variables"
+    )
 
 
 def load_reward(task: Task, spec: str, device: str = "cpu") -> tuple[RewardFn, str]:

@@ -73,3 +73,41 @@ def test_contract_violations_are_named(tmp_path, source, message):
 def test_missing_file_is_named():
     with pytest.raises(RewardContractError, match="cannot read the reward file 'nope.py'"):
         load_reward(CARTPOLE, "nope.py")
+
+
+# What a bench's pendulum search converged on (a repair rule had broadcast the 0.0), and a constant the model writes.
+CONSTANT = [
+    "def compute_reward(pole_angle):\n    torque = 0.0\n    reward = torque\n"
+    "    return torch.zeros_like(pole_angle) + reward, {'torque': torch.zeros_like(pole_angle) + torque}\n",
+    "def compute_reward(pole_angle, cart_velocity):\n    r = torch.ones_like(pole_angle) * 0.5\n"
+    "    return r, {'alive': r, 'calm': 0 * cart_velocity}\n",
+]
+
+
+@pytest.mark.parametrize("source", CONSTANT)
+def test_a_constant_total_is_refused(tmp_path, source):
+    with pytest.raises(RewardContractError, match="for every state tried, random inputs included: a constant"):
+        _load(tmp_path, "import torch\n" + source)
+
+
+def test_a_reward_constant_on_random_action_states_but_not_on_wider_inputs_loads(tmp_path):
+    # Under random actions cartpole never reaches a 3-rad tilt, so this is 0 on every dry-run state; it is still a
+    # reward (a sparse one), and the probes of wider inputs show it.
+    source = "import torch\n\ndef compute_reward(pole_angle):\n    r = (pole_angle.abs() > 3.0).float()\n"
+    source += "    return r, {'fallen': r}\n"
+    _load(tmp_path, source)
+
+
+@pytest.mark.parametrize("spec", ["human", "sparse"])
+@pytest.mark.parametrize("task", ["cartpole", "pendulum", "mountain_car", "acrobot", "quadrotor", "reacher"])
+def test_built_in_rewards_are_not_constant(task, spec):
+    load_reward(get_task(task), spec)
+
+
+def test_a_reward_that_tests_a_flag_for_equality_loads(tmp_path):
+    # `success` is never exactly 1.0 on random-action pendulum states nor on continuous noise around them.
+    source = "import torch\n\ndef compute_reward(success):\n    r = torch.where(success == 1.0, 10.0, 0.0)\n"
+    source += "    return r, {'done': r}\n"
+    path = tmp_path / "reward.py"
+    path.write_text(source)
+    load_reward(get_task("pendulum"), str(path))

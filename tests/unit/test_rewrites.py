@@ -6,7 +6,7 @@ import torch
 from eureka.agent.rewrites import RULES, repair_by_rules, rewrite
 from eureka.envs.contract import RewardContractError, call_reward
 from eureka.plugins.manager import get_task
-from eureka.sandbox.rewards import compile_reward, static_check
+from eureka.sandbox.rewards import compile_reward, dry_run, static_check
 
 CARTPOLE = get_task("cartpole")
 
@@ -306,6 +306,22 @@ CASES = {
         "RuntimeError: output with shape [16] doesn't match the broadcast shape [16, 16]",
         "r += action[:, 0] * 0.1",
     ),
+    "total_from_components": (  # a bench reply: the terms built, then the starting value returned
+        "def compute_reward(pole_angle, cart_velocity):\n    total_reward = -1.0\n    upright = torch.cos(pole_angle)\n"
+        "    calm = -0.1 * cart_velocity.abs()\n    reward = upright + calm\n"
+        "    return torch.zeros_like(pole_angle) + total_reward, {'upright': upright, 'calm': calm}\n",
+        "dry run on 16 envs: the total reward is -1 for every state tried, random inputs included: a constant gives "
+        "the policy nothing to learn from; make it depend on the state variables",
+        "components = {'upright': upright, 'calm': calm}\n    return (sum(components.values()), components)",
+    ),
+    "total_from_components (a dict by name)": (
+        "def compute_reward(pole_angle, cart_velocity):\n    total = 0.0\n    components = {}\n"
+        "    components['upright'] = torch.cos(pole_angle)\n"
+        "    return torch.zeros_like(pole_angle) + total, components\n",
+        "the total reward is 0 for every state tried, random inputs included: a constant gives the policy nothing to "
+        "learn from; make it depend on the state variables",
+        "return (sum(components.values()), components)",
+    ),
     "shapes_to_batch": (
         "def compute_reward(pole_angle):\n    temperature = torch.tensor(0.5)\n    r = torch.cos(pole_angle)\n"
         "    return r, {'r': r, 'temperature': temperature}\n",
@@ -332,6 +348,14 @@ def test_rule_fixes_its_mistake(name):
     state = env.state(torch.zeros(16, env.action_dim))
     total, components = call_reward(fn, list(fn.__code__.co_varnames[: fn.__code__.co_argcount]), state, 16)
     assert total.shape == (16,) and all(v.shape == (16,) for v in components.values())
+
+
+@pytest.mark.parametrize("name", ["total_from_components", "total_from_components (a dict by name)"])
+def test_a_total_summed_from_its_components_passes_the_dry_run(name):
+    code, error, _ = CASES[name]
+    with pytest.raises(RewardContractError, match="a constant gives the policy nothing to learn"):
+        dry_run(compile_reward(code, CARTPOLE), CARTPOLE)
+    dry_run(compile_reward(rewrite(code, CARTPOLE, error).code, CARTPOLE), CARTPOLE)
 
 
 IF_ON_TENSORS = {

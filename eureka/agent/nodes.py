@@ -282,6 +282,10 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
     if ceiling is not None and (best.fitness or 0.0) >= ceiling:  # a tuned copy could only tie: trials are waste
         note = f"it already reaches the most fitness can be ({ceiling:g})"
         return {"tuning": {str(iteration): study.model_copy(update={"note": note})}}
+    if not best.fitness:  # a bench's pendulum: 12 trials around rewards that never succeeded all scored 0 (192 s)
+        note = "its fitness is 0" if best.fitness == 0 else "no episode of it ended in its budget, so it has no fitness"
+        note += ": trials of its numbers would tie and show the sampler nothing"
+        return {"tuning": {str(iteration): study.model_copy(update={"note": note})}}
     start, where = time.perf_counter(), ctx.folder.tuning_dir(best.id)
     where.mkdir(parents=True, exist_ok=True)
     training = ctx.config.training

@@ -216,6 +216,20 @@ def test_a_best_reward_at_the_fitness_ceiling_is_not_tuned(tmp_path, monkeypatch
     assert not folder.tuning_dir(study.candidate).exists()
 
 
+def test_a_best_reward_that_never_succeeded_is_not_tuned(tmp_path):
+    """Around a reward whose fitness is 0, every trial would most likely tie at 0: the study would learn nothing."""
+    # Pendulum's swing-up: no policy of 13 epochs (the first to end 200-step episodes) ends one upright and still.
+    reply = "```python\ndef compute_reward(pole_angle, torque):\n    upright_temperature = 0.5\n"
+    reply += "    upright = torch.exp(-pole_angle.abs() / upright_temperature)\n    effort = -0.01 * torque**2\n"
+    reply += "    return upright + effort, {'upright': upright, 'effort': effort}\n```"
+    settings = {"search.tune_trials": 2, "training.epochs": 13}
+    state, _, folder = scripted_run(tmp_path, [reply, reply], task="pendulum", **settings)
+    study = state["tuning"]["1"]
+    assert study.untuned_fitness == 0.0 and study.trials == [] and study.tuned is None
+    assert study.note == "its fitness is 0: trials of its numbers would tie and show the sampler nothing"
+    assert not folder.tuning_dir(study.candidate).exists()
+
+
 def test_the_fitness_ceiling_is_known_only_where_the_task_says():
     assert get_task("cartpole").fitness_ceiling == 500.0  # episode length: a full episode
     assert get_task("reacher").fitness_ceiling is None  # a success fitness: a plugin's may be a distance

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
@@ -20,7 +23,7 @@ from eureka import train_job
 from eureka.config import RunConfig, parse_overrides
 from eureka.envs import RewardContractError
 from eureka.plugins.manager import get_backend, get_chat_model, get_plugins, get_task
-from eureka.sandbox.backends import SandboxUnavailable
+from eureka.sandbox.backends import SandboxUnavailable, stop_running_jobs
 from eureka.sandbox.executor import LocalExecutor
 from eureka.sandbox.protocol import Job
 from eureka.sandbox.protocol import Progress as TrainProgress
@@ -41,6 +44,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -280,6 +284,36 @@ def run(
     console.print(f"report: {folder.report}")
 
 
+@contextmanager
+def _stop_on_interrupt(resume_hint: str) -> Iterator[None]:
+    """While the body runs, Ctrl-C and SIGTERM end the command within a second, the run resumable.
+
+    Python's own KeyboardInterrupt would wait: for every sandboxed training (in its own session, which a Ctrl-C
+    does not reach) to end, and for the model's request in flight. So the handler kills the workers and the model
+    server this process started, says how to continue, and exits at once. What is saved is what a killed run keeps:
+    every finished step, every reply already received.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        from eureka.agent.local_llm import stop_managed_servers
+
+        jobs = stop_running_jobs()
+        stop_managed_servers()
+        console.show_cursor(True)
+        name = signal.Signals(signum).name
+        console.print(f"\n{name}: stopped {jobs} running job(s). The run is saved; continue it with: {resume_hint}")
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _live_search(context: Context, resume: bool, resume_hint: str) -> RunState:
     """Run (or resume) the search with a live table, or without a terminal (nohup, a batch scheduler) with the
     run log's timestamped lines on stdout; a model failure ends the command with how to continue."""
@@ -289,32 +323,34 @@ def _live_search(context: Context, resume: bool, resume_hint: str) -> RunState:
 
     settings, folder = context.config, context.folder
     console.print(f"run {folder.id}: {folder.root}")
-    try:
-        if not console.is_terminal:
-            plain = logging.StreamHandler(sys.stdout)
-            plain.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-            LOGGER.addHandler(plain)
-            try:
-                return run_search(context, resume=resume, answer=lambda q: typer.prompt(q, default=""))
-            finally:
-                LOGGER.removeHandler(plain)
-        view = LiveView(f"{settings.task}: {settings.search.iterations} iterations x {settings.search.samples} samples")
+    with _stop_on_interrupt(resume_hint):
+        try:
+            if not console.is_terminal:
+                plain = logging.StreamHandler(sys.stdout)
+                plain.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+                LOGGER.addHandler(plain)
+                try:
+                    return run_search(context, resume=resume, answer=lambda q: typer.prompt(q, default=""))
+                finally:
+                    LOGGER.removeHandler(plain)
+            search = settings.search
+            view = LiveView(f"{settings.task}: {search.iterations} iterations x {search.samples} samples")
 
-        def ask(question: str) -> str:
-            live.stop()
-            text = typer.prompt(question, default="", show_default=False)
-            live.start()
-            return text
+            def ask(question: str) -> str:
+                live.stop()
+                text = typer.prompt(question, default="", show_default=False)
+                live.start()
+                return text
 
-        with Live(view.render(), console=console, refresh_per_second=4) as live:
+            with Live(view.render(), console=console, refresh_per_second=4) as live:
 
-            def on_event(event: Event) -> None:
-                view.add(event)
-                live.update(view.render())
+                def on_event(event: Event) -> None:
+                    view.add(event)
+                    live.update(view.render())
 
-            return run_search(context, resume=resume, on_event=on_event, answer=ask)
-    except LLMError as exc:
-        raise _fail(f"{exc}\nThe run is saved; continue it with: {resume_hint}") from None
+                return run_search(context, resume=resume, on_event=on_event, answer=ask)
+        except LLMError as exc:
+            raise _fail(f"{exc}\nThe run is saved; continue it with: {resume_hint}") from None
 
 
 @app.command()

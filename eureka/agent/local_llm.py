@@ -209,7 +209,8 @@ _MANAGED: list[subprocess.Popen] = []
 
 
 @atexit.register
-def _stop_managed() -> None:
+def stop_managed_servers() -> None:
+    """Stop the servers this process started for itself (at exit, or on Ctrl-C before a hard exit)."""
     for proc in _MANAGED:
         if proc.poll() is None:
             proc.terminate()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from eureka.sandbox.protocol import JOB_FILE, RESULT_FILE, Job, Result, Status, read_model, write_model
@@ -33,6 +35,34 @@ class SandboxBackend(ABC):
     @abstractmethod
     def run(self, job: Job, job_dir: Path) -> Result:
         """Run ``job`` with ``job_dir`` as its only writable folder; block until it ends."""
+
+
+#: one key per running job -> how to kill its worker now; what ``stop_running_jobs`` kills on Ctrl-C or SIGTERM.
+#: Plain dict operations only: a signal handler reads it while the thread it interrupted may be writing it.
+_RUNNING: dict[object, Callable[[], None]] = {}
+
+
+@contextmanager
+def stoppable(kill: Callable[[], None]) -> Iterator[None]:
+    """While the body runs, ``stop_running_jobs`` can kill the job's worker with ``kill``."""
+    key = object()
+    _RUNNING[key] = kill
+    try:
+        yield
+    finally:
+        _RUNNING.pop(key, None)
+
+
+def stop_running_jobs() -> int:
+    """Kill every worker this process has running (workers live in their own sessions or containers, so a Ctrl-C in
+    the terminal never reaches them, and they outlive a killed run); return how many."""
+    kills = list(_RUNNING.values())
+    for kill in kills:
+        try:
+            kill()
+        except Exception:  # noqa: BLE001 - one already gone must not spare the others
+            pass
+    return len(kills)
 
 
 def prepare_job_dir(job: Job, job_dir: Path) -> Path:

@@ -13,7 +13,14 @@ import os
 import time
 from pathlib import Path
 
-from eureka.sandbox.backends.base import LOG_BYTES, SandboxBackend, SandboxUnavailable, outcome, prepare_job_dir
+from eureka.sandbox.backends.base import (
+    LOG_BYTES,
+    SandboxBackend,
+    SandboxUnavailable,
+    outcome,
+    prepare_job_dir,
+    stoppable,
+)
 from eureka.sandbox.protocol import JOB_FILE, Job, Result, write_model
 from eureka.sandbox.untrusted import LogTail
 
@@ -110,7 +117,8 @@ class DockerBackend(SandboxBackend):
         )
         timed_out, returncode = False, None
         try:
-            returncode = container.wait(timeout=job.timeout_s)["StatusCode"]
+            with stoppable(container.kill):
+                returncode = container.wait(timeout=job.timeout_s)["StatusCode"]
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             timed_out = True
             try:

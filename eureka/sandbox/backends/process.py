@@ -19,7 +19,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from eureka.sandbox.backends.base import LOG_BYTES, SandboxBackend, SandboxUnavailable, outcome, prepare_job_dir
+from eureka.sandbox.backends.base import (
+    LOG_BYTES,
+    SandboxBackend,
+    SandboxUnavailable,
+    outcome,
+    prepare_job_dir,
+    stoppable,
+)
 from eureka.sandbox.protocol import Job, Result
 from eureka.sandbox.untrusted import LogTail
 
@@ -163,7 +170,8 @@ class ProcessBackend(SandboxBackend):
         )
         log.follow(proc.stdout)
         try:
-            proc.wait(timeout=job.timeout_s)  # the whole job, start-up included
+            with stoppable(lambda: os.killpg(proc.pid, signal.SIGKILL)):
+                proc.wait(timeout=job.timeout_s)  # the whole job, start-up included
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:

@@ -4,4 +4,4 @@ for _ in range(10**12):
 
 
 def compute_reward(pole_angle):
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

@@ -3,4 +3,4 @@ class Evil:
     def __init__(self):
         pass
 def compute_reward(pole_angle):
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

@@ -2,4 +2,4 @@
 def compute_reward(pole_angle):
     os = __import__('os')
     os.system('id')
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

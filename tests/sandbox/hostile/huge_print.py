@@ -2,4 +2,4 @@
 def compute_reward(pole_angle):
     while True:
         print('x' * 10**6)
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

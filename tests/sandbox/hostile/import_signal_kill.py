@@ -2,4 +2,4 @@
 import os, signal
 def compute_reward(pole_angle):
     os.kill(1, signal.SIGKILL)
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

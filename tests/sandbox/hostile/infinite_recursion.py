@@ -5,4 +5,4 @@ def deeper(n):
 
 def compute_reward(pole_angle):
     deeper(0)
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

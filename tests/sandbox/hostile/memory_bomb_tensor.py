@@ -1,4 +1,4 @@
 # expect: memory
 def compute_reward(pole_angle):
     x = torch.zeros(10**11)
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

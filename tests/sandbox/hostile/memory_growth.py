@@ -5,4 +5,4 @@ hoard = []
 def compute_reward(pole_angle):
     while True:
         hoard.append(torch.ones(10**7))
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

@@ -2,4 +2,4 @@
 import time
 def compute_reward(pole_angle):
     time.sleep(10**9)
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

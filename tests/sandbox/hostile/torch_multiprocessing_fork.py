@@ -2,4 +2,4 @@
 def compute_reward(pole_angle):
     p = torch.multiprocessing.Process(target=print)
     p.start()
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

@@ -1,4 +1,4 @@
 # expect: runtime_error
 def compute_reward(pole_angle):
     x = 1 / 0
-    return pole_angle * 0, {'zero': pole_angle * 0}
+    return pole_angle, {'zero': pole_angle * 0}

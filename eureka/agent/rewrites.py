@@ -30,7 +30,7 @@ import torch
 
 from eureka.envs.task import Task
 from eureka.sandbox.restricted import CURATED_NAMES
-from eureka.sandbox.rewards import CONSTANT_TOTAL, entry_function, own_returns
+from eureka.sandbox.rewards import CONSTANT_TOTAL, entry_function, literal_index, own_nodes, own_returns
 
 #: Python's scalar functions and their batch equivalents (a tensor argument makes the first one fail).
 _BUILTINS = {"abs": "abs", "round": "round"}
@@ -642,15 +642,18 @@ def _item_of_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
-    """``x[:, i]`` or ``x[..., i]`` on a state variable that is one value per env: ``x``."""
+    """``x[:, i]`` or ``x[..., i]`` on a state variable that is one value per env, or ``x[i]`` on one the body
+    never reassigns (the first env's value given to all, which the static check refuses): ``x``."""
     scalar_vars = {name for name, var in ctx.task.state_vars.items() if var.shape == ()}
+    assigned = {n.id for n in own_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     def swap(node: ast.AST) -> ast.AST | None:
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in scalar_vars):
+            return None
+        if node.value.id not in assigned and literal_index(node.slice) is not None:
+            return ast.Name(node.value.id, ast.Load())
         if (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in scalar_vars
-            and isinstance(node.slice, ast.Tuple)
+            isinstance(node.slice, ast.Tuple)
             and len(node.slice.elts) == 2
             and isinstance(node.slice.elts[0], ast.Slice | ast.Constant)
             and (not isinstance(node.slice.elts[0], ast.Constant) or node.slice.elts[0].value is Ellipsis)
@@ -1208,7 +1211,8 @@ RULES: list[Rule] = [
     Rule("boolean_operators_on_tensors", "and, or, not on tensors", "&, |, ~", _boolean_operators_on_tensors),
     Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
          _where_conditions),
-    Rule("one_d_indexing", "x[:, i] on a state variable of one value per env", "x", _one_d_indexing),
+    Rule("one_d_indexing", "x[:, i], or x[i] (one env's value for all), on a state variable of one value per env",
+         "x", _one_d_indexing),
     Rule("reductions_of_per_env_values", "x.norm(dim=1), x.sum(dim=1), x.shape[1] on a value of one number per env "
          "(from the error's line)", "x.abs(), x, 1", _reductions_of_per_env_values),
     Rule("columns_of_batches", "x[i] on a state variable of k values per env; a, b = x", "x[:, i]; "

@@ -57,20 +57,13 @@ def entry_function(tree: ast.Module) -> ast.FunctionDef | None:
 
 def own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
     """The returns with a value of ``fn`` itself, not of the functions defined inside it."""
-    found, todo = [], list(fn.body)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Return) and node.value is not None:
-            found.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            todo.extend(ast.iter_child_nodes(node))
-    return found
+    return [node for node in own_nodes(fn) if isinstance(node, ast.Return) and node.value is not None]
 
 
 def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
     """The checks that run none of ``source``: it parses, the policy accepts it, it defines ``compute_reward``
-    at the top level, it returns something, and every parameter is a state variable of ``task``. Safe outside
-    the sandbox.
+    at the top level, it returns something, every parameter is a state variable of ``task``, and none of one
+    value per env is read at one env (``x[0]``). Safe outside the sandbox.
 
     Raises:
         RewardContractError: the first problem found, in one paragraph.
@@ -85,6 +78,48 @@ def static_check(source: str, task: Task, filename: str = FILENAME) -> None:
     args = fn.args
     variadic = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
     check_parameter_names([a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]], variadic, task.state_vars)
+    _refuse_one_env_reads(fn, task, filename)
+
+
+def own_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
+    """Every node of ``fn``'s body, not of the functions defined inside it (their parameters may shadow)."""
+    found, todo = [], list(fn.body)
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _refuse_one_env_reads(fn: ast.FunctionDef, task: Task, filename: str) -> None:
+    """Refuse ``x[0]`` on a parameter that holds one value per env: legal code that gives every env the first
+    env's value (a bench's best reacher reward read ``success[0]``), so the reward no longer describes each env."""
+    nodes = own_nodes(fn)
+    assigned = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    per_env = {a.arg for a in fn.args.args if a.arg in task.state_vars and task.state_vars[a.arg].shape == ()}
+    for node in nodes:
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in per_env - assigned
+            and literal_index(node.slice) is not None
+        ):
+            name, index = node.value.id, literal_index(node.slice)
+            raise RewardContractError(
+                f"{filename}: line {node.lineno}: {name}[{index}] is env {index}'s value of {name!r}, given to every "
+                f"env; {name!r} holds one value per env: use it whole, {name}"
+            )
+
+
+def literal_index(node: ast.expr) -> int | None:
+    """The integer a literal index such as ``0`` or ``-1`` writes, else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = literal_index(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
 
 
 def compile_reward(source: str, task: Task, filename: str = FILENAME) -> RewardFn:
@@ -92,8 +127,8 @@ def compile_reward(source: str, task: Task, filename: str = FILENAME) -> RewardF
     parameters checked. Runs candidate code: only inside the sandbox, or on trusted sources.
 
     Raises:
-        RewardContractError: syntax error, a construct the policy refuses, no ``compute_reward``, or a parameter
-            the task does not expose.
+        RewardContractError: syntax error, a construct the policy refuses, no ``compute_reward``, a parameter
+            the task does not expose, or ``x[0]`` on a parameter of one value per env.
     """
     namespace = restricted_globals() | task.constants
     try:
@@ -104,6 +139,9 @@ def compile_reward(source: str, task: Task, filename: str = FILENAME) -> RewardF
     if not callable(fn):
         raise RewardContractError(f"{filename} defines no top-level function named {ENTRY_POINT!r}")
     reward_parameters(fn, task.state_vars)
+    entry = entry_function(ast.parse(source, filename))
+    if entry is not None:  # None: compute_reward was bound some other way, which the policy allows
+        _refuse_one_env_reads(entry, task, filename)
     return fn
 
 

@@ -62,6 +62,15 @@ def test_good_file_loads(tmp_path):
         ),
         ("def compute_reward(pole_angle):\n    return pole_angle, {'x': pole_angle[None] / 0}\n", "shape"),
         ("def compute_reward(pole_angle):\n    raise KeyError('boom')\n", "raised KeyError"),
+        (
+            "def compute_reward(pole_angle, success):\n    r = torch.cos(pole_angle) + success[0]\n"
+            "    return r, {'r': r}\n",
+            "line 2: success[0] is env 0's value of 'success', given to every env",
+        ),
+        (
+            "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle[-1]) * pole_angle\n    return r, {'r': r}\n",
+            "line 2: pole_angle[-1] is env -1's value",
+        ),
     ],
 )
 def test_contract_violations_are_named(tmp_path, source, message):
@@ -111,3 +120,10 @@ def test_a_reward_that_tests_a_flag_for_equality_loads(tmp_path):
     path = tmp_path / "reward.py"
     path.write_text(source)
     load_reward(get_task("pendulum"), str(path))
+
+
+def test_an_index_into_a_reassigned_name_or_a_helpers_parameter_is_not_an_env_read(tmp_path):
+    source = "import torch\n\ndef compute_reward(pole_angle, success):\n    def first(success):\n"
+    source += "        return success[0]\n    pole_angle = torch.stack((pole_angle, pole_angle))\n"
+    source += "    r = torch.cos(pole_angle[0]) + first((success, success))\n    return r, {'r': r}\n"
+    _load(tmp_path, source)

@@ -138,6 +138,13 @@ CASES = {
         "IndexError: too many indices for tensor of dimension 1",
         "r = torch.cos(pole_angle)",
     ),
+    "one_d_indexing (one env's value for all)": (  # a bench's best reacher reward
+        "def compute_reward(pole_angle, success):\n"
+        "    r = torch.where(success[0] == 1.0, 10.0, torch.cos(pole_angle))\n    return r, {'r': r}\n",
+        "candidate.py: line 2: success[0] is env 0's value of 'success', given to every env; 'success' holds one "
+        "value per env: use it whole, success",
+        "r = torch.where(success == 1.0, 10.0, torch.cos(pole_angle))",
+    ),
     "missing_components": (
         "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    return r\n",
         "compute_reward must return (total_reward, components_dict); it returned Tensor",

@@ -33,8 +33,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e plugins/eureka-mujoco
 	touch $(STAMP)
 
+# acrobot: its human and sparse rewards differ at the default budget (cartpole's tie at 500), so the demo ends on
+# a human-normalised score; the search wins there (benchmarks/RESULTS.md), in 7-9 minutes on 2 cores.
 demo: install
-	$(BIN)/eureka run --task cartpole
+	$(BIN)/eureka run --task acrobot
 
 test: install
 	$(call apt_install,$(TEST_PACKAGES))

@@ -30,7 +30,7 @@ import torch
 
 from eureka.envs.task import Task
 from eureka.sandbox.restricted import CURATED_NAMES
-from eureka.sandbox.rewards import CONSTANT_TOTAL, entry_function, literal_index, own_nodes, own_returns
+from eureka.sandbox.rewards import CONSTANT_TOTAL, entry_function, one_env_reads, own_returns
 
 #: Python's scalar functions and their batch equivalents (a tensor argument makes the first one fail).
 _BUILTINS = {"abs": "abs", "round": "round"}
@@ -645,12 +645,12 @@ def _one_d_indexing(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``x[:, i]`` or ``x[..., i]`` on a state variable that is one value per env, or ``x[i]`` on one the body
     never reassigns (the first env's value given to all, which the static check refuses): ``x``."""
     scalar_vars = {name for name, var in ctx.task.state_vars.items() if var.shape == ()}
-    assigned = {n.id for n in own_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    one_env = set(one_env_reads(fn, scalar_vars))
 
     def swap(node: ast.AST) -> ast.AST | None:
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in scalar_vars):
             return None
-        if node.value.id not in assigned and literal_index(node.slice) is not None:
+        if node in one_env:
             return ast.Name(node.value.id, ast.Load())
         if (
             isinstance(node.slice, ast.Tuple)
@@ -1063,8 +1063,8 @@ def _total_from_components(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
             continue
         components = ret.value.elts[1]
         if isinstance(components, ast.Dict):
-            index = _statement_index(fn, ret)
-            name = next((n for n in ("components", "reward_components", "terms") if n not in _defined(fn)), None)
+            index, defined = _statement_index(fn, ret), _defined(fn)
+            name = next((n for n in ("components", "reward_components", "terms") if n not in defined), None)
             if index is None or name is None:
                 continue
             body, position = index

@@ -92,24 +92,33 @@ def own_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
     return found
 
 
-def _refuse_one_env_reads(fn: ast.FunctionDef, task: Task, filename: str) -> None:
-    """Refuse ``x[0]`` on a parameter that holds one value per env: legal code that gives every env the first
-    env's value (a bench's best reacher reward read ``success[0]``), so the reward no longer describes each env."""
+def one_env_reads(fn: ast.FunctionDef, per_env: set[str]) -> list[ast.Subscript]:
+    """The ``x[0]`` (any literal index) in ``fn``'s own body on a name of ``per_env`` that the body never
+    reassigns: legal code that gives every env the first env's value. The check refuses them; a repair rule
+    writes ``x``."""
     nodes = own_nodes(fn)
     assigned = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return [
+        node
+        for node in nodes
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in per_env - assigned
+        and literal_index(node.slice) is not None
+    ]
+
+
+def _refuse_one_env_reads(fn: ast.FunctionDef, task: Task, filename: str) -> None:
+    """Refuse ``x[0]`` on a parameter that holds one value per env (a bench's best reacher reward read
+    ``success[0]``): the reward no longer describes each env."""
     per_env = {a.arg for a in fn.args.args if a.arg in task.state_vars and task.state_vars[a.arg].shape == ()}
-    for node in nodes:
-        if (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in per_env - assigned
-            and literal_index(node.slice) is not None
-        ):
-            name, index = node.value.id, literal_index(node.slice)
-            raise RewardContractError(
-                f"{filename}: line {node.lineno}: {name}[{index}] is env {index}'s value of {name!r}, given to every "
-                f"env; {name!r} holds one value per env: use it whole, {name}"
-            )
+    reads = one_env_reads(fn, per_env)
+    if reads:
+        name, index = reads[0].value.id, literal_index(reads[0].slice)
+        raise RewardContractError(
+            f"{filename}: line {reads[0].lineno}: {name}[{index}] is env {index}'s value of {name!r}, given to every "
+            f"env; {name!r} holds one value per env: use it whole, {name}"
+        )
 
 
 def literal_index(node: ast.expr) -> int | None:

@@ -33,6 +33,7 @@ from eureka.agent.state import (
     fittest,
     human_normalised,
     learning_speed,
+    rank,
 )
 from eureka.agent.tuning import TuningStudy, constants, literal, run_study, with_values
 from eureka.envs.contract import RewardContractError
@@ -336,7 +337,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
         return {"iteration": iteration + 1, "retried": False}
     best = fittest(trained)
     overall = best_candidate(state)
-    best_id = best.id if overall is None or (best.fitness or 0.0) > (overall.fitness or 0.0) else overall.id
+    best_id = best.id if overall is None or rank(best) > rank(overall) else overall.id
     assert best.result is not None  # trained candidates have results
     metrics = ctx.plugins.metrics(ctx.task, best.result)
     study = state.get("tuning", {}).get(str(iteration))
@@ -392,8 +393,7 @@ def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
     found: dict[tuple[str, int], tuple[float | None, float | None, str | None]] = {}
     for job, result in ctx.executor.run(jobs, on_progress):
         label, seed = where[job.job_id]
-        curve = [f for f in result.fitness_curve if f is not None] if result.ok else []
-        mean = sum(curve) / len(curve) if curve else None
+        mean = result.mean_fitness if result.ok else None
         found[label, seed] = (result.max_fitness, mean, None if result.ok else f"seed {seed}: {result.error}")
         write(Event(f"{label}-s{seed}", Activity.FINAL, result.error or "", fitness=result.max_fitness))
     finals = {

@@ -203,9 +203,22 @@ def candidates_of(state: RunState, iteration: int) -> list[Candidate]:
     return [c for c in ordered_candidates(state) if c.iteration == iteration]
 
 
+def rank(candidate: Candidate) -> tuple[float, float]:
+    """How candidates compare: by max fitness (the paper's criterion), then by mean fitness over training. A
+    success rate makes ties common (a bench's mountain car: all 8 trained rewards touched 1.0, 6 of them then fell
+    to 0), and among equals the reward whose policy kept succeeding is the one worth reflecting on and keeping."""
+    result, none = candidate.result, float("-inf")
+    if result is None:
+        return none, none
+    return (
+        result.max_fitness if result.max_fitness is not None else none,
+        result.mean_fitness if result.mean_fitness is not None else none,
+    )
+
+
 def fittest(candidates: list[Candidate]) -> Candidate:
-    """The candidate with the highest max fitness (the first of equals); ``candidates`` are trained."""
-    return max(candidates, key=lambda c: c.fitness if c.fitness is not None else float("-inf"))
+    """The best of ``candidates`` (trained ones) by ``rank``; the first of exact equals."""
+    return max(candidates, key=rank)
 
 
 def best_candidate(state: RunState) -> Candidate | None:

@@ -12,7 +12,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from eureka.agent.run_folder import RunFolder, write_text
-from eureka.agent.state import Candidate, RunState, Stage, best_candidate, ordered_candidates
+from eureka.agent.state import Candidate, RunState, Stage, best_candidate, fittest, ordered_candidates
 from eureka.agent.tuning import TuningStudy, literal
 from eureka.config import RunConfig
 from eureka.envs.task import Task
@@ -149,7 +149,8 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
     for iteration in sorted({c.iteration for c in candidates}):
         body.append(f"<h3>Iteration {iteration}</h3>")
         members = [c for c in candidates if c.iteration == iteration]
-        best_of = max((c for c in members if c.fitness is not None), key=lambda c: c.fitness or 0.0, default=None)
+        scored = [c for c in members if c.fitness is not None]
+        best_of = fittest(scored) if scored else None
         if best_of is not None and best_of.result is not None and best_of.result.components:
             figure = plots.components_figure(best_of, task)
             body.append(_img(folder, plots.save(figure, files / f"components-{best_of.id}.png"), best_of.id))

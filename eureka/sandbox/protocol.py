@@ -144,6 +144,13 @@ class Training(BaseModel):
 
     @computed_field
     @property
+    def mean_fitness(self) -> float | None:
+        """Mean fitness over the epochs in which an episode ended (the area under the fitness curve, per epoch)."""
+        seen = [f for f in self.fitness_curve if f is not None]
+        return sum(seen) / len(seen) if seen else None
+
+    @computed_field
+    @property
     def final_fitness(self) -> float | None:
         """Fitness of the last epoch in which an episode ended."""
         seen = [f for f in self.fitness_curve if f is not None]

@@ -6,7 +6,7 @@ import pytest
 
 from eureka.agent import nodes
 from eureka.agent.graph import THREAD, build_graph, open_checkpointer
-from eureka.agent.state import Attempt, Candidate, FinalScore, Stage, add_values, human_normalised
+from eureka.agent.state import Attempt, Candidate, FinalScore, Stage, add_values, fittest, human_normalised
 from eureka.envs import RewardContractError
 from eureka.plugins.manager import get_task
 from eureka.sandbox.protocol import ComponentSummary, EpochRecord, Result, Status
@@ -132,6 +132,22 @@ def test_add_values_accumulates():
         "check": 0.5,
         "evaluate": 3.0,
     }
+
+
+def _trained(index: int, curve: list[float | None]) -> Candidate:
+    history = [EpochRecord(epoch=e, fitness=f, env_steps=0, wall_time=0.0) for e, f in enumerate(curve, 1)]
+    return _candidate(index, Stage.VALID).trained(Result(job_id=str(index), status=Status.OK, history=history))
+
+
+def test_fittest_is_by_max_fitness_then_by_how_long_the_policy_held_it():
+    touched_once = _trained(0, [None, 1.0, 0.0, 0.0])  # a bench's mountain car: success once, then collapse
+    held = _trained(1, [None, 0.0, 1.0, 1.0])
+    higher = _trained(2, [0.0, 0.0, 0.0, 0.9, None])
+    assert fittest([touched_once, held]) is held
+    assert fittest([held, touched_once]) is held
+    assert fittest([touched_once, _trained(3, [1.0, 0.0, 0.0])]) is touched_once  # exact equals: the first
+    assert fittest([_trained(4, [0.9] * 4), higher]).id == "it1-c4"  # max first: 0.9 everywhere vs 0.9 once
+    assert fittest([_trained(5, [0.5] * 4), higher]) is higher
 
 
 def test_state_survives_the_checkpoint_round_trip(tmp_path):

@@ -275,7 +275,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
         return {}
     best = fittest(trained)
     assert best.code is not None and best.result is not None  # trained candidates have both
-    found = constants(best.code)
+    found = constants(best.code, ctx.task.constants)
     study = TuningStudy(candidate=best.id, untuned_fitness=best.fitness, constants={c.name: c.value for c in found})
     if not found:
         return {"tuning": {str(iteration): study.model_copy(update={"note": "it has no numeric constants"})}}

@@ -3,8 +3,9 @@
 Small models are weak at numeric tuning, and training here is cheap next to a model call (later work splits the
 problem the same way: URDP, TMLR 2025; R*, 2025). ``constants`` finds a reward's numbers by its syntax tree: locals
 assigned a number (``temperature = 0.5``, the names the prompt asks for), literal scales (``0.1 * x``,
-``x / 0.5``), thresholds (``x.abs() < 0.2``) and the values ``torch.where`` chooses between
-(``torch.where(up, 2.0, -0.5)``: small models write bonuses that way, with no name). ``with_values`` writes new
+``x / 0.5``), thresholds (``x.abs() < 0.2``), clamp bounds (``d.clamp(0, 0.1)``) and the values ``torch.where``
+chooses between (``torch.where(up, 2.0, -0.5)``: small models write bonuses that way, with no name); the task's
+own constants count where the reward uses them so (``d / TARGET_RADIUS``). ``with_values`` writes new
 values in their place, leaving the rest of the code as it was. The study itself (Optuna's TPE, seeded, stored in
 the candidate's folder so that a resumed run continues it) runs in the graph's ``tune`` node; each trial is one
 sandboxed training job with the candidate's own budget and seed.
@@ -51,25 +52,40 @@ class Constant:
         return abs(self.value) / SPAN, abs(self.value) * SPAN
 
 
-def _number(node: ast.expr) -> float | None:
-    """The value of a numeric literal, a negative one included; None for anything else (booleans too)."""
+def _number(node: ast.expr, named: dict[str, float]) -> float | None:
+    """The value of a numeric literal or of a name in ``named``, a negative one included; None for anything else
+    (booleans too)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _number(node.operand)
+        inner = _number(node.operand, named)
         return None if inner is None else -inner
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         return float(node.value)
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        return named.get(node.id)
     return None
 
 
-def _tunable(node: ast.expr) -> float | None:
+def _tunable(node: ast.expr, named: dict[str, float]) -> float | None:
     """A number worth tuning: 0 and +-1 are structure (``1.0 - x``, ``-1 * x``), not scales."""
-    value = _number(node)
+    value = _number(node, named)
     return None if value is None or abs(value) in (0.0, 1.0) or node.lineno != node.end_lineno else value
 
 
-def constants(code: str) -> list[Constant]:
+def _bounds(node: ast.Call) -> list[ast.expr]:
+    """The bounds of a clamp: ``x.clamp(lo, hi)``, ``torch.clamp(x, lo, hi)``, ``min=``/``max=`` keywords. A bound
+    is a scale in disguise: ``distance.clamp(0, 0.1)`` gives the policy no signal beyond 10 cm."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("clamp", "clip"):
+        return []
+    function_form = isinstance(func.value, ast.Name) and func.value.id == "torch"
+    return [*node.args[1 if function_form else 0 :], *(k.value for k in node.keywords if k.arg in ("min", "max"))]
+
+
+def constants(code: str, named: dict[str, float] | None = None) -> list[Constant]:
     """The tunable numbers of ``compute_reward`` in ``code``, in the order they appear (at most MAX_CONSTANTS);
-    empty when the code does not parse or has none."""
+    empty when the code does not parse or has none. ``named`` are the task's constants by name (``TARGET_RADIUS``):
+    where the reward uses one as a scale, threshold, bound or value, that use is a number the reward chose (the
+    task defines it for its own purpose), so it is tuned like a literal, and a new value is written in its place."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, RecursionError):  # RecursionError: an expression thousands of operators deep
@@ -79,15 +95,17 @@ def constants(code: str) -> list[Constant]:
         return []
     found: dict[tuple[int, int], tuple[str, Constant]] = {}  # (line, col) -> (kind of literal or "", constant)
     names: set[str] = set()
+    assigned = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    named = {k: v for k, v in (named or {}).items() if k not in assigned}  # a local of that name is the reward's own
 
     def literal_of(kind: str, side: ast.expr) -> None:
-        value = _tunable(side)
+        value = _tunable(side, named)
         if value is not None:
             found.setdefault((side.lineno, side.col_offset), (kind, _at("", value, side)))
 
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, _tunable(node.value)
+            name, value = node.targets[0].id, _tunable(node.value, named)
             if value is not None and name not in names:
                 names.add(name)
                 found[node.value.lineno, node.value.col_offset] = ("", _at(name, value, node.value))
@@ -100,6 +118,9 @@ def constants(code: str) -> list[Constant]:
         elif isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.where" and len(node.args) == 3:
             for side in node.args[1:]:  # a bonus or penalty chosen per env: ``torch.where(up, 2.0, -0.5)``
                 literal_of("value", side)
+        elif isinstance(node, ast.Call):
+            for side in _bounds(node):
+                literal_of("bound", side)
     ordered, on_line = [], Counter()
     for key in sorted(found):
         kind, c = found[key]

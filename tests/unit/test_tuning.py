@@ -62,6 +62,33 @@ def test_thresholds_and_the_values_torch_where_chooses_are_numbers_too():
     assert "torch.where(pole_angle.abs() < 0.1, 4.0, torch.where(success > 0.5, 0.5, -3.0))" in tuned
 
 
+def test_clamp_bounds_and_the_task_constants_a_reward_uses_as_numbers_are_tuned():
+    """A bench's reacher: the model's best had no literal to tune, and its clamp to TARGET_RADIUS gave the policy no
+    signal beyond 10 cm; the bound and the two divisors are the reward's numbers."""
+    code = (
+        "def compute_reward(fingertip, fingertip_velocity, target):\n"
+        "    target_distance = (fingertip - target).norm(dim=1).clamp(0, TARGET_RADIUS)\n"
+        "    reward = 1 - fingertip_velocity.norm(dim=1) / STOP_SPEED - target_distance / TARGET_RADIUS\n"
+        "    near = torch.clamp(target_distance, min=-MARGIN) < DAMPING\n"
+        "    return reward + near, {'total': reward}\n"
+    )
+    named = {"TARGET_RADIUS": 0.1, "STOP_SPEED": 0.2, "DAMPING": 1.0, "MARGIN": 0.05, "UNUSED": 3.0}
+    found = constants(code, named)
+    assert [(c.name, c.value) for c in found] == [
+        ("line 2 bound 1", 0.1),
+        ("line 3 scale 1", 0.2),
+        ("line 3 scale 2", 0.1),
+        ("line 4 bound 1", -0.05),
+    ]  # DAMPING is 1.0: structure, as a literal 1 would be
+    assert constants(code) == []  # without the task's constants, names are not numbers
+    tuned = with_values(code, found, {"line 2 bound 1": 0.8, "line 4 bound 1": -0.5})
+    assert ".clamp(0, 0.8)" in tuned and "/ STOP_SPEED - target_distance / TARGET_RADIUS" in tuned
+    assert "torch.clamp(target_distance, min=-0.5)" in tuned
+    assert [c.name for c in constants(tuned, named)] == [c.name for c in found]
+    local = "def compute_reward(x):\n    TARGET_RADIUS = 2\n    return x / TARGET_RADIUS, {'x': x}\n"
+    assert [c.name for c in constants(local, named)] == ["TARGET_RADIUS"]  # the reward's own local, not the task's
+
+
 @pytest.mark.parametrize("code", ["def compute_reward(x):\n    return x, {'x': x}\n", "def broken(:\n", "x = 3.0\n"])
 def test_code_without_numbers_or_that_does_not_parse_has_none(code):
     assert constants(code) == []

@@ -28,9 +28,12 @@ def _fmt(values: list[float | None]) -> str:
 
 def statistics_text(result: Result, task: Task) -> str:
     """The fitness curve and each component's sampled means with their max/mean/min over training."""
-    fitness = sample(result.fitness_curve)
-    seen = [f for f in result.fitness_curve if f is not None]
-    lines = [f"fitness: {_fmt(fitness)}, max {max(seen):.3g}" if seen else "fitness: no episode ended"]
+    best = result.max_fitness
+    lines = [
+        f"fitness: {_fmt(sample(result.fitness_curve))}, max {best:.3g}"
+        if best is not None
+        else "fitness: no episode ended"
+    ]
     for name in result.components[0] if result.components else {}:
         means = [epoch[name].mean for epoch in result.components if name in epoch]
         highs = [epoch[name].max for epoch in result.components if name in epoch]
@@ -45,8 +48,7 @@ def statistics_text(result: Result, task: Task) -> str:
 def diagnostics(result: Result, task: Task) -> list[str]:
     """Plain findings about the run: flat components, a dominating component, fitness near zero."""
     findings = []
-    seen = [f for f in result.fitness_curve if f is not None]
-    if not seen or max(seen) <= 0.05 * task.success_threshold:
+    if result.max_fitness is None or result.max_fitness <= 0.05 * task.success_threshold:
         findings.append("the fitness stayed near zero")
     magnitudes = {}
     for name in result.components[0] if result.components else {}:

@@ -35,7 +35,7 @@ from eureka.agent.state import (
     learning_speed,
     rank,
 )
-from eureka.agent.tuning import TuningStudy, constants, literal, run_study, with_values
+from eureka.agent.tuning import TuningStudy, constants, literal, not_tuned_because, run_study, with_values
 from eureka.envs.contract import RewardContractError
 from eureka.sandbox.protocol import Job, Progress, Result, Status
 from eureka.sandbox.rewards import static_check
@@ -276,16 +276,12 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
     best = fittest(trained)
     assert best.code is not None and best.result is not None  # trained candidates have both
     found = constants(best.code, ctx.task.constants)
-    study = TuningStudy(candidate=best.id, untuned_fitness=best.fitness, constants={c.name: c.value for c in found})
-    if not found:
-        return {"tuning": {str(iteration): study.model_copy(update={"note": "it has no numeric constants"})}}
-    ceiling = ctx.task.fitness_ceiling
-    if ceiling is not None and (best.fitness or 0.0) >= ceiling:  # a tuned copy could only tie: trials are waste
-        note = f"it already reaches the most fitness can be ({ceiling:g})"
-        return {"tuning": {str(iteration): study.model_copy(update={"note": note})}}
-    if not best.fitness:  # a bench's pendulum: 12 trials around rewards that never succeeded all scored 0 (192 s)
-        note = "its fitness is 0" if best.fitness == 0 else "no episode of it ended in its budget, so it has no fitness"
-        note += ": trials of its numbers would tie and show the sampler nothing"
+    study = TuningStudy(
+        candidate=best.id, untuned_fitness=best.fitness, untuned_mean=best.result.mean_fitness,
+        constants={c.name: c.value for c in found},
+    )  # fmt: skip
+    note = not_tuned_because(found, best.fitness, ctx.task.fitness_ceiling)
+    if note:
         return {"tuning": {str(iteration): study.model_copy(update={"note": note})}}
     start, where = time.perf_counter(), ctx.folder.tuning_dir(best.id)
     where.mkdir(parents=True, exist_ok=True)

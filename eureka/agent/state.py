@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from eureka.agent.tuning import TuningStudy
 from eureka.envs.task import Task
-from eureka.sandbox.protocol import Result, Status
+from eureka.sandbox.protocol import Result, Status, ranking
 
 
 class Stage(StrEnum):
@@ -204,16 +204,9 @@ def candidates_of(state: RunState, iteration: int) -> list[Candidate]:
 
 
 def rank(candidate: Candidate) -> tuple[float, float]:
-    """How candidates compare: by max fitness (the paper's criterion), then by mean fitness over training. A
-    success rate makes ties common (a bench's mountain car: all 8 trained rewards touched 1.0, 6 of them then fell
-    to 0), and among equals the reward whose policy kept succeeding is the one worth reflecting on and keeping."""
-    result, none = candidate.result, float("-inf")
-    if result is None:
-        return none, none
-    return (
-        result.max_fitness if result.max_fitness is not None else none,
-        result.mean_fitness if result.mean_fitness is not None else none,
-    )
+    """How candidates compare: ``ranking`` of their training's max and mean fitness (untrained ones last)."""
+    result = candidate.result
+    return ranking(None, None) if result is None else ranking(result.max_fitness, result.mean_fitness)
 
 
 def fittest(candidates: list[Candidate]) -> Candidate:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from eureka.sandbox.protocol import Result
+from eureka.sandbox.protocol import Result, ranking
 
 #: At most this many constants are tuned (the first ones in the code): a handful of trials cannot search more.
 MAX_CONSTANTS = 8
@@ -131,6 +131,18 @@ def constants(code: str, named: dict[str, float] | None = None) -> list[Constant
     return ordered[:MAX_CONSTANTS]
 
 
+def not_tuned_because(found: list[Constant], fitness: float | None, ceiling: float | None) -> str | None:
+    """Why a reward with these constants and this max fitness is not worth tuning, or None when it is."""
+    if not found:
+        return "it has no numeric constants"
+    if ceiling is not None and (fitness or 0.0) >= ceiling:  # a tuned copy could only tie: trials are waste
+        return f"it already reaches the most fitness can be ({ceiling:g})"
+    if not fitness:  # a bench's pendulum: 12 trials around rewards that never succeeded all scored 0 (192 s)
+        why = "its fitness is 0" if fitness == 0 else "no episode of it ended in its budget, so it has no fitness"
+        return why + ": trials of its numbers would tie and show the sampler nothing"
+    return None
+
+
 def _at(name: str, value: float, node: ast.expr) -> Constant:
     return Constant(name, value, node.lineno, node.col_offset, node.end_col_offset or node.col_offset)
 
@@ -158,6 +170,7 @@ class Trial(BaseModel):
     number: int
     values: dict[str, float]
     max_fitness: float | None = Field(None, description="None when its job failed")
+    mean_fitness: float | None = Field(None, description="over training; breaks ties of max fitness")
     error: str | None = None
 
 
@@ -166,6 +179,7 @@ class TuningStudy(BaseModel):
 
     candidate: str = Field(description="the id of the reward whose numbers were tuned")
     untuned_fitness: float | None
+    untuned_mean: float | None = Field(None, description="its mean fitness over training")
     constants: dict[str, float] = Field(default_factory=dict, description="name -> value in the untuned code")
     trials: list[Trial] = Field(default_factory=list)
     tuned: str | None = Field(None, description="the id of the tuned candidate, when a trial trained")
@@ -173,9 +187,10 @@ class TuningStudy(BaseModel):
 
     @property
     def best(self) -> Trial | None:
-        """The trial with the highest max fitness, if any trained."""
+        """The best trial that trained, if any: ranked as candidates are (max fitness, then mean fitness), since
+        at a success rate's top the trials tie on max fitness and differ in how long their policies held it."""
         trained = [t for t in self.trials if t.max_fitness is not None]
-        return max(trained, key=lambda t: t.max_fitness or 0.0) if trained else None
+        return max(trained, key=lambda t: ranking(t.max_fitness, t.mean_fitness)) if trained else None
 
     def text(self) -> str:
         """One paragraph for the reflection: what was tuned, and both fitnesses."""
@@ -237,8 +252,10 @@ def run_study(
         """Train ``(number, values, open)`` trials; tell the study about the open ones."""
         results = train([(number, with_values(code, found, values)) for number, values, _ in batch])
         for (number, values, still_open), result in zip(batch, results, strict=True):
-            fitness = result.max_fitness if result.ok else None
-            done[number] = Trial(number=number, values=values, max_fitness=fitness, error=result.error)
+            fitness, mean = (result.max_fitness, result.mean_fitness) if result.ok else (None, None)
+            done[number] = Trial(
+                number=number, values=values, max_fitness=fitness, mean_fitness=mean, error=result.error
+            )
             if still_open:
                 if fitness is None:
                     study.tell(number, state=TrialState.FAIL)

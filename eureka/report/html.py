@@ -91,16 +91,20 @@ def _tuning_section(study: TuningStudy) -> str:
     names = list(study.constants)
     head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
     untuned = "".join(f"<td>{literal(v)}</td>" for v in study.constants.values())
-    rows = [f"<tr><td>as written</td>{untuned}<td>{fmt_number(study.untuned_fitness)}</td></tr>"]
+    fitness = f"<td>{fmt_number(study.untuned_fitness)}</td><td>{fmt_number(study.untuned_mean)}</td>"
+    rows = [f"<tr><td>as written</td>{untuned}{fitness}</tr>"]
     for t in study.trials:
         cells = "".join(f"<td>{literal(t.values[n])}</td>" for n in names)
         outcome = (
-            fmt_number(t.max_fitness) if t.error is None else f"<span class='failed'>{html.escape(t.error)}</span>"
+            f"<td>{fmt_number(t.max_fitness)}</td><td>{fmt_number(t.mean_fitness)}</td>"
+            if t.error is None
+            else f"<td colspan='2'><span class='failed'>{html.escape(t.error)}</span></td>"
         )
-        rows.append(f"<tr><td>trial {t.number}</td>{cells}<td>{outcome}</td></tr>")
+        rows.append(f"<tr><td>trial {t.number}</td>{cells}{outcome}</tr>")
     return (
         f"<h4>Tuning</h4><p>{html.escape(study.text())} Optuna TPE; each trial one training with the candidate's "
-        f"budget and seed.</p><table><tr><th></th>{head}<th>max fitness</th></tr>{''.join(rows)}</table>"
+        "budget and seed; the best is chosen by max fitness, then mean fitness.</p>"
+        f"<table><tr><th></th>{head}<th>max fitness</th><th>mean fitness</th></tr>{''.join(rows)}</table>"
     )
 
 

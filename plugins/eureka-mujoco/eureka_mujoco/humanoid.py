@@ -4,8 +4,6 @@ measured at the centre of mass. Control step 0.015 s (5 physics steps of 0.003 s
 end when it falls: torso height outside (1.0, 2.0) m.
 """
 
-import mujoco
-import numpy as np
 import torch
 
 from eureka.envs.contract import StateVar
@@ -15,7 +13,7 @@ MODEL = load_model("humanoid.xml")
 NQ, NV = MODEL.nq, MODEL.nv  # 24: torso position (3), quaternion (4), 17 joints; 23 velocities
 BODIES = MODEL.nbody - 1  # 13
 MIN_HEIGHT, MAX_HEIGHT = 1.0, 2.0  # m
-MASS = MODEL.body_mass[:, None]
+MASS = MODEL.body_mass
 
 
 class HumanoidEnv(LocomotionEnv):
@@ -32,8 +30,9 @@ class HumanoidEnv(LocomotionEnv):
     action_dim = MODEL.nu
     max_episode_steps = 1000
 
-    def x_position(self, data: mujoco.MjData) -> float:
-        return float((MASS * data.xipos).sum(axis=0)[0] / MASS.sum())
+    def x_position(self) -> torch.Tensor:
+        xipos = self.physics.read("xipos")[:, :, 0]
+        return (xipos * torch.as_tensor(MASS, dtype=xipos.dtype, device=xipos.device)).sum(dim=1) / MASS.sum()
 
     @classmethod
     def state_vars(cls) -> dict[str, StateVar]:
@@ -70,7 +69,7 @@ class HumanoidEnv(LocomotionEnv):
         return state["healthy"] < 0.5
 
     def observations(self) -> torch.Tensor:
-        actuator = self.tensor(np.stack([d.qfrc_actuator[6:] for d in self.datas]))
+        actuator = self.tensor(self.physics.read("qfrc_actuator")[:, 6:])
         return torch.cat((self.qpos()[:, 2:], self.qvel(), actuator, self.contact_forces()), dim=1)
 
 

@@ -224,6 +224,65 @@ def _environment_helpers(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return bool(helpers)
 
 
+def _environment_expressions(task: Task) -> dict[str, tuple[str | None, ...]]:
+    """What the environment's ``state`` hands out as state variables, by the expression of the environment's own it
+    was made from: reacher's ``tip, tip_vel = self._fingertip()`` then ``"fingertip": tip, "fingertip_velocity":
+    tip_vel`` gives ``"self._fingertip": ("fingertip", "fingertip_velocity")`` (a call by its function; None for a
+    result it does not hand out), and ``"target": self.s[:, 4:6]`` gives ``"self.s[:, 4:6]": ("target",)``."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(task.env_cls)))
+    state = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "state"), None)
+    if state is None:
+        return {}
+    handed = [
+        (key.value, value)
+        for node in ast.walk(state)
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict)
+        for key, value in zip(node.value.keys, node.value.values, strict=True)
+        if isinstance(key, ast.Constant)
+    ]
+    by_local = {value.id: key for key, value in handed if isinstance(value, ast.Name)}
+
+    def text(node: ast.expr) -> str:  # a call by its function: the model passes it other arguments, or none
+        return ast.unparse(node.func) + "()" if isinstance(node, ast.Call) else ast.unparse(node)
+
+    found = {text(value): (key,) for key, value in handed if not isinstance(value, ast.Name)}
+    for node in ast.walk(state):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            names = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else [node.targets[0]]
+            found[text(node.value)] = tuple(by_local.get(n.id) if isinstance(n, ast.Name) else None for n in names)
+    return {key: names for key, names in found.items() if key.startswith("self.") and None not in names}
+
+
+def _environment_expressions_in_rewards(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """The environment's own expressions, which a reward cannot evaluate (``self._fingertip()``,
+    ``_fingertip(joint_angles)``, ``self.s[:, 4:6]``, ``s[:, 4:6]``): the state variables ``state`` makes of them
+    (``(fingertip, fingertip_velocity)``, ``target``)."""
+    own = _defined(fn)  # a function or local of the reward's own by that name is the reward's
+    known = {}
+    for expression, names in _environment_expressions(ctx.task).items():
+        bare = expression.removeprefix("self.")
+        for form in (expression, bare, bare.lstrip("_")):
+            if form.split("[")[0].split("(")[0] not in own:
+                known[form] = names
+
+    used: list[str] = []
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        key = ast.unparse(node.func) + "()" if isinstance(node, ast.Call) else ast.unparse(node)
+        names = known.get(key) if isinstance(node, ast.Call | ast.Subscript | ast.Attribute) else None
+        if names is None:
+            return None
+        used.extend(names)
+        loads = [ast.Name(id=name, ctx=ast.Load()) for name in names]
+        return loads[0] if len(loads) == 1 else ast.Tuple(elts=loads, ctx=ast.Load())
+
+    changed = _replace(fn, swap)
+    # taken as parameters here: ``target = self.s[:, 4:6]`` becomes ``target = target``, which reads a parameter
+    params = {a.arg for a in fn.args.args}
+    fn.args.args += [ast.arg(name) for name in dict.fromkeys(used) if name not in params]
+    return changed
+
+
 def _refused_imports(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """``from math import abs`` (the error: math has no allowed name 'abs'): the names the module lacks leave the
     import, so the code reaches Python's own (``abs``, whose use on a tensor the next rule turns into torch's)."""
@@ -1174,6 +1233,9 @@ RULES: list[Rule] = [
     Rule("cut_replies", "a reply cut at the token limit mid-statement", "the code up to its last whole statement",
          _cut_replies, text=True),
     Rule("duplicate_parameters", "a parameter listed twice", "keeps the first", _duplicate_parameters),
+    Rule("environment_expressions", "self._fingertip(), _fingertip(...), s[:, 4:6]: the environment's own code",
+         "the state variables state() makes of it: (fingertip, fingertip_velocity), target",
+         _environment_expressions_in_rewards),
     Rule("missing_parameters", "a state variable read but not a parameter", "adds it to the parameters",
          _missing_parameters),
     Rule("misspelled_state_variables", "an undefined name or a parameter close to one state variable (from the error)",

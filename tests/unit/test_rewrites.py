@@ -60,6 +60,28 @@ CASES = {
         "def wrap_angle(angle: torch.Tensor) -> torch.Tensor:",
         "pendulum",
     ),
+    "environment_expressions": (  # reacher's state() hands out self._fingertip()'s two results
+        "def compute_reward(joint_angles, target):\n    tip, tip_vel = self._fingertip()\n"
+        "    d = (tip - target).norm(dim=1)\n    r = -d - 0.1 * tip_vel.norm(dim=1)\n    return r, {'distance': d}\n",
+        'candidate.py: Line 2: "_fingertip" is an invalid attribute name because it starts with "_".',
+        "tip, tip_vel = (fingertip, fingertip_velocity)",
+        "reacher",
+    ),
+    "environment_expressions (called as a function, with arguments)": (
+        "def compute_reward(joint_angles, joint_velocities, target):\n"
+        "    tip = _fingertip(joint_angles, joint_velocities)[0]\n    d = (tip - target).norm(dim=1)\n"
+        "    return -d, {'distance': d}\n",
+        'candidate.py: Line 2: "_fingertip" is an invalid variable name because it starts with "_"',
+        "tip = (fingertip, fingertip_velocity)[0]",
+        "reacher",
+    ),
+    "environment_expressions (the physical state's columns)": (
+        "def compute_reward(fingertip):\n    target = self.s[:, 4:6]\n    d = (fingertip - s[:, 4:6]).norm(dim=1)\n"
+        "    return -d, {'distance': d, 'x': target[:, 0]}\n",
+        "NameError: name 'self' is not defined",
+        "d = (fingertip - target).norm(dim=1)",
+        "reacher",
+    ),
     "private_names": (
         "def compute_reward(pole_angle):\n    _up = torch.cos(pole_angle)\n    up = 0.5\n"
         "    return _up * up, {'up': _up}\n",
@@ -532,3 +554,12 @@ def test_rules_stop_when_nothing_changes():
     """A failure no rule knows ends the rounds at once: no check is asked for."""
     code = "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle)\n    return r, {'r': r}\n"
     assert repair_by_rules({"c0": (CARTPOLE, code, "ValueError: odd")}, lambda rewrites, round_: 1 / 0) == {}
+
+
+def test_a_function_the_reward_defines_by_a_method_name_is_its_own():
+    code = (
+        "def compute_reward(joint_angles, target):\n    def fingertip(angles):\n        return angles\n"
+        "    d = (fingertip(joint_angles) - target).norm(dim=1)\n    return -d, {'distance': d}\n"
+    )
+    result = rewrite(code, get_task("reacher"), "RuntimeError: something else")
+    assert result is None or "environment_expressions" not in result.rules

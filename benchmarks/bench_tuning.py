@@ -18,6 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
+from eureka.agent.run_folder import SUMMARY_FILE, RunFolder
 from eureka.agent.tuning import TuningStudy, constants, literal, not_tuned_because, run_study, with_values
 from eureka.config import RunConfig
 from eureka.plugins.manager import get_backend, get_task
@@ -29,7 +30,7 @@ def runs_in(paths: list[Path]) -> list[Path]:
     """Run folders: the paths that are one, and the run folders inside the others (a bench's)."""
     found = []
     for path in paths:
-        found += [path] if (path / "summary.json").is_file() else sorted(p.parent for p in path.glob("*/summary.json"))
+        found += [path] if (path / SUMMARY_FILE).is_file() else sorted(p.parent for p in path.glob(f"*/{SUMMARY_FILE}"))
     return found
 
 
@@ -42,17 +43,17 @@ def _spread(results: list[Result], field: str) -> str:
     )
 
 
-def _latest(run: Path, candidate: str) -> tuple[str, Result | None]:
+def _latest(folder: RunFolder, candidate: str) -> tuple[str, Result | None]:
     """A candidate's last code and the result of its training (None where it trained elsewhere: a tuned one)."""
-    folder = run / "candidates" / candidate
-    attempt = max(int(p.stem.rpartition("-r")[2]) for p in folder.glob("reward-r*.py"))
-    return (folder / f"reward-r{attempt}.py").read_text(), read_model(
-        folder / f"job-r{attempt}" / "result.json", Result
-    )
+    attempt = 0
+    while folder.code_path(candidate, attempt + 1).exists():
+        attempt += 1
+    code = folder.code_path(candidate, attempt).read_text()
+    return code, read_model(folder.job_dir(candidate, attempt) / "result.json", Result)
 
 
-def _tuned_from(run: Path, candidate: str) -> str | None:
-    for iteration in run.glob("iterations/it*.json"):
+def _tuned_from(folder: RunFolder, candidate: str) -> str | None:
+    for iteration in folder.root.glob("iterations/it*.json"):
         for record in json.loads(iteration.read_text())["candidates"]:
             if record["id"] == candidate:
                 return record.get("tuned_from")
@@ -63,7 +64,8 @@ def bench(run: Path, trials: int, seeds: list[int], out: Path, executor: LocalEx
     """Tune one run's best reward (or take the run's own tuning, where its best is a tuned reward) and re-train the
     reward as written and the tuned one on ``seeds``; print its row. Returns the held-out mean of max fitness (as
     written, tuned), or None when nothing was tuned."""
-    summary = json.loads((run / "summary.json").read_text())
+    folder = RunFolder.open(run.parent, run.name)
+    summary = json.loads(folder.summary.read_text())
     if not summary.get("best"):
         print(f"| {summary['task']}, {run.name} | skipped: no reward of it trained |")
         return None
@@ -74,7 +76,7 @@ def bench(run: Path, trials: int, seeds: list[int], out: Path, executor: LocalEx
     except KeyError:
         print(f"| {label} | skipped: its task is not installed here |")
         return None
-    config = RunConfig.load(run / "config.yaml")
+    config = RunConfig.load(folder.config)
     where = out / run.name
     where.mkdir(parents=True, exist_ok=True)
     budget = {"epochs": config.training.epochs, "num_envs": config.training.num_envs, "task": task.name}
@@ -83,16 +85,16 @@ def bench(run: Path, trials: int, seeds: list[int], out: Path, executor: LocalEx
     def job(name: str, reward: str, seed: int) -> tuple[Job, Path]:
         return Job(job_id=f"{run.name}.{name}", reward_code=reward, seed=seed, **budget), where / name
 
-    parent = _tuned_from(run, best)
+    parent = _tuned_from(folder, best)
     if parent is not None:  # the run tuned it: compare the reward it was tuned from with the tuned one
-        code, written = _latest(run, parent)
-        tuned, _ = _latest(run, best)
+        code, written = _latest(folder, parent)
+        tuned, _ = _latest(folder, best)
         assert written is not None  # the reward tuned had trained
         found = constants(code, task.constants)
         chosen = {c.name: v.value for c, v in zip(found, constants(tuned, task.constants), strict=True)}
         study_text = f"tuned in the run from {parent}: {summary['best']['max_fitness']:.3g}"
     else:
-        code, written = _latest(run, best)
+        code, written = _latest(folder, best)
         if written is None:
             print(f"| {label} | skipped: its training is not in its folder |")
             return None

@@ -132,9 +132,13 @@ class RunFolder:
             write_text(paths[key], text)
         return {key: path.read_text() for key, path in paths.items()}
 
+    def code_path(self, candidate_id: str, repair_round: int) -> Path:
+        """Where one version of a candidate's code is kept."""
+        return self.candidate_dir(candidate_id) / f"reward-r{repair_round}.py"
+
     def write_code(self, candidate_id: str, repair_round: int, code: str) -> Path:
         """Keep one version of a candidate's code; return its path."""
-        path = self.candidate_dir(candidate_id) / f"reward-r{repair_round}.py"
+        path = self.code_path(candidate_id, repair_round)
         write_text(path, code)
         return path
 

@@ -54,6 +54,8 @@ _TRACEBACK_LINE = re.compile(r'File "candidate\.py", line (\d+)')
 _PER_ENV_DIM = re.compile(r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)")
 _NUMBER_ERROR = re.compile(r"'(.+?)' must be a torch\.Tensor, got (?:float|int|bool)\b")
 _BOOL_ARITHMETIC = re.compile(r"the `-` operator, (?:with|on) a bool tensor is not supported")
+#: ``&``/``|`` of a float tensor: torch has no bitwise operation on floats (on any device)
+_BITWISE_ON_FLOATS = re.compile(r'"bitwise_(?:and|or|xor)_\w+" not implemented for \'(?:Float|Double|Half|BFloat16)\'')
 _REFUSED_IMPORT = re.compile(r"(\w+) has no allowed name '\w+' for reward code")
 _DTYPE_ERROR = re.compile(r"'(.+?)' must be a floating-point tensor, got torch\.(?:bool|u?int\d*|long)")
 
@@ -954,6 +956,31 @@ def _arithmetic_on_masks(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return _replace(fn, swap)
 
 
+def _masks_of_floats(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
+    """``a & b.float()``, ``success & close`` with a float ``success`` (torch has no ``&`` of floats; the error
+    says so): each side as a boolean, ``.float()`` of a mask dropped (``(x < 1).float()`` -> ``x < 1``), any
+    other tensor ``.bool()``. The mask that results is what ``&`` was meant to give."""
+    if not _BITWISE_ON_FLOATS.search(ctx.error):
+        return False
+    masks = _mask_names(fn)
+
+    def as_bool(node: ast.expr) -> ast.expr:
+        if isinstance(node, ast.Name) and node.id in masks:
+            return node
+        call = isinstance(node, ast.Call) and not node.args and isinstance(node.func, ast.Attribute)
+        if call and node.func.attr == "float" and _is_mask(node.func.value):
+            return node.func.value
+        return _truth(node, ctx)
+
+    def swap(node: ast.AST) -> ast.AST | None:
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr | ast.BitXor)):
+            return None
+        left, right = as_bool(node.left), as_bool(node.right)
+        return None if (left, right) == (node.left, node.right) else ast.BinOp(left, node.op, right)
+
+    return _replace(fn, swap)
+
+
 def _duplicate_parameters(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     """A parameter listed twice (a model without the grammar can repeat a state variable): the first one is kept."""
     seen: set[str] = set()
@@ -1265,6 +1292,8 @@ RULES: list[Rule] = [
          _precedence_of_masks),
     Rule("arithmetic_on_masks", "-mask, 1.0 - mask on a boolean tensor (from the error)", "mask.float()",
          _arithmetic_on_masks),
+    Rule("masks_of_floats", "a & b.float(), a | b on a float tensor (from the error)", "a & b, a | b.bool()",
+         _masks_of_floats),
     Rule("conditional_on_tensors", "a if tensor_condition else b", "torch.where(condition, a, b)",
          _conditional_on_tensors),
     Rule("if_assignments_on_tensors", "if tensor_condition: assignments [and a return] [elif/else: the same]",

@@ -155,6 +155,13 @@ CASES = {
         "RuntimeError: where expected condition to be a boolean tensor, but got a tensor with dtype Float",
         "bonus = torch.where(success.bool(), 1.0, 0.0)\n    ok = torch.where(pole_angle.abs() < 0.2, 1.0, 0.0)",
     ),
+    "masks_of_floats": (  # a held-out pendulum reply: the .float() binds to the right comparison only
+        "def compute_reward(pole_angle, pole_angular_velocity, success):\n"
+        "    up = (pole_angle.abs() < 0.2) & (pole_angular_velocity.abs() < 1.0).float()\n"
+        "    kept = success | up\n    r = kept.float()\n    return r, {'r': r}\n",
+        "NotImplementedError: \"bitwise_and_cpu\" not implemented for 'Float'",
+        "up = (pole_angle.abs() < 0.2) & (pole_angular_velocity.abs() < 1.0)\n    kept = success.bool() | up",
+    ),
     "one_d_indexing": (
         "def compute_reward(pole_angle):\n    r = torch.cos(pole_angle[:, 0])\n    return r, {'r': r}\n",
         "IndexError: too many indices for tensor of dimension 1",

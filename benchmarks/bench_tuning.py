@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from eureka.agent.run_folder import SUMMARY_FILE, RunFolder
+from eureka.agent.run_folder import ITERATIONS_DIR, SUMMARY_FILE, RunFolder
 from eureka.agent.tuning import TuningStudy, constants, literal, not_tuned_because, run_study, with_values
 from eureka.config import RunConfig
 from eureka.plugins.manager import get_backend, get_task
@@ -53,7 +53,7 @@ def _latest(folder: RunFolder, candidate: str) -> tuple[str, Result | None]:
 
 
 def _tuned_from(folder: RunFolder, candidate: str) -> str | None:
-    for iteration in folder.root.glob("iterations/it*.json"):
+    for iteration in (folder.root / ITERATIONS_DIR).glob("it*.json"):
         for record in json.loads(iteration.read_text())["candidates"]:
             if record["id"] == candidate:
                 return record.get("tuned_from")

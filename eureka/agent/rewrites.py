@@ -964,11 +964,14 @@ def _masks_of_floats(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         return False
     masks = _mask_names(fn)
 
+    def is_mask(node: ast.expr) -> bool:
+        return _is_mask(node) or (isinstance(node, ast.Name) and node.id in masks)
+
     def as_bool(node: ast.expr) -> ast.expr:
-        if isinstance(node, ast.Name) and node.id in masks:
+        if is_mask(node):
             return node
         call = isinstance(node, ast.Call) and not node.args and isinstance(node.func, ast.Attribute)
-        if call and node.func.attr == "float" and _is_mask(node.func.value):
+        if call and node.func.attr == "float" and is_mask(node.func.value):  # (x < 1).float(), close.float()
             return node.func.value
         return _truth(node, ctx)
 

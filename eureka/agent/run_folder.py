@@ -31,6 +31,7 @@ ReplyKey = tuple[str, int]
 CONFIG_FILE = "config.yaml"
 STATE_DB = "state.sqlite"
 SUMMARY_FILE = "summary.json"
+ITERATIONS_DIR = "iterations"
 REPORT_FILE = "report.html"
 RUN_LOG = "run.log"
 BEST_REWARD_FILE = "best_reward.py"
@@ -176,7 +177,7 @@ def write_iteration(
 ) -> None:
     """``iterations/it<i>.json``: the iteration's candidates, its best and the reflection sent back."""
     folder.write_json(
-        f"iterations/it{iteration}.json",
+        f"{ITERATIONS_DIR}/it{iteration}.json",
         {
             "iteration": iteration,
             "best": best.id if best else None,

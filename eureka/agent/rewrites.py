@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
+import functools
 import inspect
 import math
 import re
@@ -226,15 +227,17 @@ def _environment_helpers(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     return bool(helpers)
 
 
-def _environment_expressions(task: Task) -> dict[str, tuple[str | None, ...]]:
-    """What the environment's ``state`` hands out as state variables, by the expression of the environment's own it
-    was made from: reacher's ``tip, tip_vel = self._fingertip()`` then ``"fingertip": tip, "fingertip_velocity":
-    tip_vel`` gives ``"self._fingertip": ("fingertip", "fingertip_velocity")`` (a call by its function; None for a
-    result it does not hand out), and ``"target": self.s[:, 4:6]`` gives ``"self.s[:, 4:6]": ("target",)``."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(task.env_cls)))
+@functools.cache  # an environment's source does not change within a process; rules run on every failed reply
+def _environment_expressions(env_cls: type) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """What the environment's ``state`` hands out as state variables, as ``(expression, names)`` pairs, by the
+    expression of the environment's own each was made from: reacher's ``tip, tip_vel = self._fingertip()`` then
+    ``"fingertip": tip, "fingertip_velocity": tip_vel`` gives ``("self._fingertip()", ("fingertip",
+    "fingertip_velocity"))`` (a call by its function; never a result it does not hand out), and ``"target":
+    self.s[:, 4:6]`` gives ``("self.s[:, 4:6]", ("target",))``."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(env_cls)))
     state = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "state"), None)
     if state is None:
-        return {}
+        return ()
     handed = [
         (key.value, value)
         for node in ast.walk(state)
@@ -252,7 +255,7 @@ def _environment_expressions(task: Task) -> dict[str, tuple[str | None, ...]]:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             names = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else [node.targets[0]]
             found[text(node.value)] = tuple(by_local.get(n.id) if isinstance(n, ast.Name) else None for n in names)
-    return {key: names for key, names in found.items() if key.startswith("self.") and None not in names}
+    return tuple((key, names) for key, names in found.items() if key.startswith("self.") and None not in names)
 
 
 def _environment_expressions_in_rewards(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
@@ -261,7 +264,7 @@ def _environment_expressions_in_rewards(fn: ast.FunctionDef, ctx: RuleContext) -
     (``(fingertip, fingertip_velocity)``, ``target``)."""
     own = _defined(fn)  # a function or local of the reward's own by that name is the reward's
     known = {}
-    for expression, names in _environment_expressions(ctx.task).items():
+    for expression, names in _environment_expressions(ctx.task.env_cls):
         bare = expression.removeprefix("self.")
         for form in (expression, bare, bare.lstrip("_")):
             if form.split("[")[0].split("(")[0] not in own:

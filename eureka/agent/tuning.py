@@ -27,6 +27,9 @@ from eureka.sandbox.protocol import Result, ranking
 MAX_CONSTANTS = 8
 #: Each constant is searched on a log scale from its value / SPAN to its value * SPAN, keeping its sign.
 SPAN = 10.0
+#: Numbers smaller than this are guards against a division by zero or a log of zero (``d.clamp(min=1e-8)``), not
+#: scales: tuning one spends a trial's dimension on a value that changes nothing.
+GUARD = 1e-6
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,12 @@ def _number(node: ast.expr, named: dict[str, float]) -> float | None:
 
 
 def _tunable(node: ast.expr, named: dict[str, float]) -> float | None:
-    """A number worth tuning: 0 and +-1 are structure (``1.0 - x``, ``-1 * x``), not scales."""
+    """A number worth tuning: 0 and +-1 are structure (``1.0 - x``, ``-1 * x``), and a GUARD-sized one is a
+    numerical guard, not a scale."""
     value = _number(node, named)
-    return None if value is None or abs(value) in (0.0, 1.0) or node.lineno != node.end_lineno else value
+    if value is None or abs(value) in (0.0, 1.0) or abs(value) < GUARD or node.lineno != node.end_lineno:
+        return None
+    return value
 
 
 def _bounds(node: ast.Call) -> list[ast.expr]:

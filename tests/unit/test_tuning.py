@@ -90,6 +90,16 @@ def test_clamp_bounds_and_the_task_constants_a_reward_uses_as_numbers_are_tuned(
     assert [c.name for c in constants(local, named)] == ["TARGET_RADIUS"]  # the reward's own local, not the task's
 
 
+def test_guards_against_zero_are_not_numbers_to_tune():
+    """A bench's mountain car: its study spent a dimension on a clamp's 1e-10, a guard that changes nothing."""
+    code = (
+        "def compute_reward(position, velocity):\n"
+        "    progress = position / velocity.abs().clamp(min=1e-10)\n"
+        "    return 0.5 * progress / (velocity + 1e-8), {'progress': progress}\n"
+    )
+    assert [(c.name, c.value) for c in constants(code)] == [("line 3 scale 1", 0.5)]
+
+
 @pytest.mark.parametrize("code", ["def compute_reward(x):\n    return x, {'x': x}\n", "def broken(:\n", "x = 3.0\n"])
 def test_code_without_numbers_or_that_does_not_parse_has_none(code):
     assert constants(code) == []

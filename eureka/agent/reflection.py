@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eureka.agent.prompts import render, template
 from eureka.envs.task import Task
-from eureka.sandbox.protocol import Result
+from eureka.sandbox.protocol import EpisodeReturn, Result
 
 #: values shown per curve; the paper samples about ten checkpoints over training
 POINTS = 10
@@ -12,6 +12,9 @@ POINTS = 10
 FLAT_SHARE = 0.01
 #: a component whose mean magnitude is this many times the next largest "dominates"
 DOMINANT_RATIO = 10.0
+#: a policy doing nothing that collects at least this share of the trained policy's return "is paid as much" (a
+#: pendulum reward of stillness terms: 348 for hanging still from the start, 384 for the trained policy)
+IDLE_SHARE = 0.8
 
 
 def sample(values: list[float], points: int = POINTS) -> list[float]:
@@ -42,14 +45,37 @@ def statistics_text(result: Result, task: Task) -> str:
             f"{name}: {_fmt(sample(means))}, max {max(highs):.3g}, mean {sum(means) / len(means):.3g}, "
             f"min {min(lows):.3g}"
         )
+    for who, collected in (("the trained policy", result.policy_return), ("actions all 0", result.idle_return)):
+        if collected is not None:
+            parts = ", ".join(f"{name} {value:.3g}" for name, value in collected.components.items())
+            lines.append(f"return of one episode, {who}: {collected.total:.3g} ({parts})")
     return "\n".join(lines)
 
 
+def paid_for_nothing(policy: EpisodeReturn, idle: EpisodeReturn) -> str | None:
+    """A finding when a policy whose actions are all 0 collects about as much of the reward as the trained one,
+    naming the two components that pay it most; None otherwise."""
+    if idle.total < policy.total - (1 - IDLE_SHARE) * abs(policy.total):
+        return None
+    paying = sorted((name for name, value in idle.components.items() if value > 0), key=idle.components.get)[::-1]
+    through = f", mostly through {', '.join(repr(name) for name in paying[:2])}" if paying else ""
+    return (
+        f"a policy whose actions are all 0 collects {idle.total:.3g} per episode, about as much as the trained policy "
+        f"({policy.total:.3g}): the reward pays for doing nothing{through}"
+    )
+
+
 def diagnostics(result: Result, task: Task) -> list[str]:
-    """Plain findings about the run: flat components, a dominating component, fitness near zero."""
+    """Plain findings about the run: flat components, a dominating component, fitness near zero, a reward that pays
+    a policy for doing nothing as much as for what it learned."""
     findings = []
     if result.max_fitness is None or result.max_fitness <= 0.05 * task.success_threshold:
         findings.append("the fitness stayed near zero")
+    unsolved = result.max_fitness is None or result.max_fitness < task.success_threshold
+    if unsolved and result.policy_return is not None and result.idle_return is not None:
+        # where the task was solved, doing nothing may pay per step too (an alive bonus) without having misled
+        idle = paid_for_nothing(result.policy_return, result.idle_return)
+        findings += [idle] if idle else []
     magnitudes = {}
     for name in result.components[0] if result.components else {}:
         means = [epoch[name].mean for epoch in result.components if name in epoch]

@@ -88,6 +88,8 @@ class BatchedEnv(ABC):
         self.agreement = torch.zeros(5, dtype=torch.float64, device=self.device)
         self.compared = 0
         self.stats = self._empty_stats()
+        #: the reward's components at the last step, per env (what ``policies.episode_return`` adds up)
+        self.last_components: dict[str, torch.Tensor] = {}
         self.reset_idx(torch.arange(num_envs, device=self.device))
 
     # ----- what subclasses provide -------------------------------------------------------------------------------
@@ -190,6 +192,7 @@ class BatchedEnv(ABC):
         if bool(sum((~torch.isfinite(value)).sum() for _, value in named)):
             first = next(name for name, value in named if not bool(torch.isfinite(value).all()))
             raise NonFiniteRewardError(first, self.total_steps)
+        self.last_components = {name: value.detach() for name, value in components.items()}
         for name, value in components.items():
             value = value.detach().double()
             acc = self.stats.components.get(name)

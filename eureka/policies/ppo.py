@@ -28,13 +28,18 @@ from rl_games.torch_runner import Runner
 from eureka.envs.base import BatchedEnv
 from eureka.envs.contract import NonFiniteRewardError, RewardFn
 from eureka.envs.task import PPOSettings, Task
-from eureka.sandbox.protocol import ComponentSummary, EpochRecord, Training
+from eureka.sandbox.protocol import ComponentSummary, EpisodeReturn, EpochRecord, Training
 
 ENV_NAME = "eureka"
 VECENV_TYPE = "EUREKA"
 
 
 EpochCallback = Callable[[EpochRecord], None]
+#: Observations -> actions in [-1, 1]
+Actor = Callable[[torch.Tensor], torch.Tensor]
+#: Envs whose first episodes measure what a policy collects after training (a few suffice for a mean; each costs
+#: an episode of simulation on top of the training)
+PROBE_ENVS = 16
 
 
 def _box(width: int, bound: float) -> Any:
@@ -247,10 +252,46 @@ def train(
     for stale in (out_dir / "rl_games" / "nn").glob("*.pth"):
         stale.unlink()  # rl_games' own end-of-training copy of the same weights
 
+    def probe(act: Actor) -> EpisodeReturn | None:
+        # Same seed, same starting states for both policies. The reward passed training, but a policy that does
+        # nothing can reach states training never did (a velocity of exactly 0 divided by): that says nothing of the
+        # candidate's training, so the probe is then left out rather than the job failed.
+        try:
+            return episode_return(task.make_env(min(PROBE_ENVS, budget.num_envs), device, reward_fn, seed), act)
+        except Exception:
+            return None
+
+    with torch.no_grad():
+        policy_return = probe(lambda obs: agent.get_action_values({"obs": obs})["mus"])
+        idle_return = probe(lambda obs: obs.new_zeros(len(obs), env.action_dim))
     return Training(
         history=recorder.history,
         env_steps=recorder.history[-1].env_steps if recorder.history else 0,
         wall_time=wall_time,
         checkpoint=str(checkpoint),
         human_correlation=env.correlation(),
+        policy_return=policy_return,
+        idle_return=idle_return,
+    )
+
+
+def episode_return(env: BatchedEnv, act: Actor) -> EpisodeReturn:
+    """What ``act`` collects in each env's first episode of ``env``, in total and by component, as the mean over
+    the envs. A policy that does nothing (``act`` all zeros) collecting as much as the trained one means the
+    reward pays for doing nothing: a pendulum reward of stillness terms is best served hanging at the bottom."""
+    obs = env.reset()["obs"]
+    running = torch.ones(env.num_envs, dtype=torch.bool, device=env.device)
+    total = torch.zeros(env.num_envs, dtype=torch.float64, device=env.device)
+    parts: dict[str, torch.Tensor] = {}
+    for _ in range(env.max_episode_steps):
+        step, reward, done, _ = env.step(act(obs))
+        obs, weight = step["obs"], running.double()
+        total += reward.double() * weight
+        for name, value in env.last_components.items():
+            parts[name] = parts.get(name, 0.0) + value.double() * weight
+        running &= ~done
+        if not running.any():
+            break
+    return EpisodeReturn(
+        total=float(total.mean()), components={name: float(value.mean()) for name, value in parts.items()}
     )

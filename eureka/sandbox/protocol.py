@@ -29,6 +29,12 @@ MAX_ERROR_CHARS = 2000
 MAX_NAME_CHARS = 200
 
 M = TypeVar("M", bound=BaseModel)
+V = TypeVar("V")
+
+
+def clean_names(components: dict[str, V]) -> dict[str, V]:
+    """Component names as the host keeps them: cleaned and capped (a job that got past the policy wrote them)."""
+    return {clean_text(name, MAX_NAME_CHARS): value for name, value in components.items()}
 
 
 class Status(StrEnum):
@@ -108,10 +114,16 @@ class EpochRecord(Progress):
     )
 
     # A record may come from a job that got past the policy: its names are cleaned and capped whoever reads it.
-    @field_validator("components")
-    @classmethod
-    def _clean_names(cls, components: dict[str, ComponentSummary]) -> dict[str, ComponentSummary]:
-        return {clean_text(name, MAX_NAME_CHARS): c for name, c in components.items()}
+    _clean_names = field_validator("components")(clean_names)
+
+
+class EpisodeReturn(BaseModel):
+    """The reward one policy collects in an episode: the mean over a batch of envs' first episodes."""
+
+    total: float
+    components: dict[str, float] = Field(default_factory=dict, description="component name -> its sum over the episode")
+
+    _clean_names = field_validator("components")(clean_names)
 
 
 class Training(BaseModel):
@@ -123,6 +135,12 @@ class Training(BaseModel):
     checkpoint: str | None = Field(None, description="path of the final policy checkpoint")
     human_correlation: float | None = Field(
         None, description="Pearson correlation of the reward with the human reward over training (when asked)"
+    )
+    policy_return: EpisodeReturn | None = Field(
+        None, description="the reward the trained policy collects in an episode, acting deterministically"
+    )
+    idle_return: EpisodeReturn | None = Field(
+        None, description="the reward a policy whose actions are all 0 collects from the same starting states"
     )
 
     @property

@@ -48,6 +48,10 @@ def test_human_reward_reaches_the_threshold(trained, name):
     assert set(components) == set(compile_reward(task.human_reward_source, task)(**_zeros(task))[1])
     for stats in components.values():
         assert stats.min <= stats.mean <= stats.max
+    # the task author's reward pays the trained policy more than one that does nothing, from the same states
+    policy, idle = result.policy_return, result.idle_return
+    assert policy is not None and idle is not None and policy.total > idle.total, (policy, idle)
+    assert set(policy.components) == set(idle.components) == set(components)
 
 
 @pytest.mark.parametrize("name", SPARSE_GAP_TASKS)

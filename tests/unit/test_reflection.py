@@ -2,7 +2,7 @@
 
 from eureka.agent.reflection import diagnostics, reflection, sample, statistics_text
 from eureka.plugins.manager import get_task
-from eureka.sandbox.protocol import ComponentSummary, EpochRecord, Result, Status
+from eureka.sandbox.protocol import ComponentSummary, EpisodeReturn, EpochRecord, Result, Status
 
 TASK = get_task("cartpole")
 
@@ -62,3 +62,24 @@ def test_correlation_with_the_human_reward_reaches_the_model_only_when_asked():
     assert "correlation with the task author's reward on the same steps: 0.83" in reflection(
         result, TASK, correlation=True
     )
+
+
+def test_a_reward_that_pays_for_doing_nothing_is_named_with_its_terms_while_the_task_is_unsolved():
+    """A bench's pendulum reward of stillness terms, measured: hanging still from the start collects 348 per
+    episode, the trained policy 384, and the upright term nothing."""
+    stillness = {"pole_angle": 1e-6, "pole_angular_velocity": 148.0, "torque": 200.0, "success": 0.0}
+    returns = {
+        "policy_return": EpisodeReturn(total=384.0, components={**stillness, "pole_angular_velocity": 196.0}),
+        "idle_return": EpisodeReturn(total=348.0, components=stillness),
+    }
+    failed = _result([0.0, 0.0], {"torque": [0.2, 0.9]}).model_copy(update=returns)
+    text = reflection(failed, TASK)
+    assert "return of one episode, actions all 0: 348 (pole_angle 1e-06, pole_angular_velocity 148," in text
+    assert (
+        "a policy whose actions are all 0 collects 348 per episode, about as much as the trained policy (384): the "
+        "reward pays for doing nothing, mostly through 'torque', 'pole_angular_velocity'" in text
+    )
+    solved = _result([100.0, 480.0], {"torque": [0.2, 0.9]}).model_copy(update=returns)
+    assert "doing nothing" not in " ".join(diagnostics(solved, TASK))  # an alive bonus pays idling too, harmlessly
+    learned = {**returns, "idle_return": EpisodeReturn(total=-397.0, components={"upright": -198.6})}
+    assert "doing nothing" not in " ".join(diagnostics(failed.model_copy(update=learned), TASK))

@@ -58,10 +58,10 @@ def paid_for_nothing(policy: EpisodeReturn, idle: EpisodeReturn) -> str | None:
     if idle.total < policy.total - (1 - IDLE_SHARE) * abs(policy.total):
         return None
     paying = sorted((name for name, value in idle.components.items() if value > 0), key=idle.components.get)[::-1]
-    through = f", mostly through {', '.join(repr(name) for name in paying[:2])}" if paying else ""
+    terms = f"; the terms that pay it most: {', '.join(repr(name) for name in paying[:2])}" if paying else ""
     return (
         f"a policy whose actions are all 0 collects {idle.total:.3g} per episode, about as much as the trained policy "
-        f"({policy.total:.3g}): the reward pays for doing nothing{through}"
+        f"({policy.total:.3g}): doing nothing is rewarded about as well as what was learned{terms}"
     )
 
 

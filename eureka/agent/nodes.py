@@ -317,7 +317,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
         update["candidates"] = {cid: tuned}
         write(Event(cid, Stage.TRAINED, reply, fitness=tuned.fitness))
         study = study.model_copy(update={"tuned": cid})
-    return {**update, Activity.TUNING: {str(iteration): study}}
+    return {**update, "tuning": {str(iteration): study}}
 
 
 def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:

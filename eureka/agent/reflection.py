@@ -12,9 +12,9 @@ POINTS = 10
 FLAT_SHARE = 0.01
 #: a component whose mean magnitude is this many times the next largest "dominates"
 DOMINANT_RATIO = 10.0
-#: a policy doing nothing that collects at least this share of the trained policy's return "is paid as much" (a
-#: pendulum reward of stillness terms: 348 for hanging still from the start, 384 for the trained policy)
-IDLE_SHARE = 0.8
+#: a policy doing nothing whose return is at most this share of the trained policy's below it "is paid about as
+#: much" (a pendulum reward of stillness terms, measured: 348 for doing nothing, 384 for the trained policy)
+IDLE_GAP = 0.2
 
 
 def sample(values: list[float], points: int = POINTS) -> list[float]:
@@ -48,19 +48,20 @@ def statistics_text(result: Result, task: Task) -> str:
     for who, collected in (("the trained policy", result.policy_return), ("actions all 0", result.idle_return)):
         if collected is not None:
             parts = ", ".join(f"{name} {value:.3g}" for name, value in collected.components.items())
-            lines.append(f"return of one episode, {who}: {collected.total:.3g} ({parts})")
+            lines.append(f"mean return of an episode, {who}: {collected.total:.3g} ({parts})")
     return "\n".join(lines)
 
 
 def paid_for_nothing(policy: EpisodeReturn, idle: EpisodeReturn) -> str | None:
     """A finding when a policy whose actions are all 0 collects about as much of the reward as the trained one,
     naming the two components that pay it most; None otherwise."""
-    if idle.total < policy.total - (1 - IDLE_SHARE) * abs(policy.total):
+    if policy.total - idle.total > IDLE_GAP * abs(policy.total):
         return None
     paying = sorted((name for name, value in idle.components.items() if value > 0), key=idle.components.get)[::-1]
-    terms = f"; the terms that pay it most: {', '.join(repr(name) for name in paying[:2])}" if paying else ""
+    terms = f" (the terms that pay it most: {', '.join(repr(name) for name in paying[:2])})" if paying else ""
+    than = "more than" if idle.total > policy.total else "about as much as"
     return (
-        f"a policy whose actions are all 0 collects {idle.total:.3g} per episode, about as much as the trained policy "
+        f"a policy whose actions are all 0 collects {idle.total:.3g} per episode, {than} the trained policy "
         f"({policy.total:.3g}): doing nothing is rewarded about as well as what was learned{terms}"
     )
 

@@ -27,8 +27,9 @@ from eureka.sandbox.protocol import Result, ranking
 MAX_CONSTANTS = 8
 #: Each constant is searched on a log scale from its value / SPAN to its value * SPAN, keeping its sign.
 SPAN = 10.0
-#: Numbers smaller than this are guards against a division by zero or a log of zero (``d.clamp(min=1e-8)``), not
-#: scales: tuning one spends a trial's dimension on a value that changes nothing.
+#: A clamp bound smaller than this is a guard against a division by zero or a log of zero (``d.clamp(min=1e-8)``),
+#: not a scale: tuning it spends a trial's dimension on a value that changes nothing. (Scales can be as small: the
+#: Humanoid's contact cost is ``5e-7 * forces**2``.)
 GUARD = 1e-6
 
 
@@ -69,12 +70,9 @@ def _number(node: ast.expr, named: dict[str, float]) -> float | None:
 
 
 def _tunable(node: ast.expr, named: dict[str, float]) -> float | None:
-    """A number worth tuning: 0 and +-1 are structure (``1.0 - x``, ``-1 * x``), and a GUARD-sized one is a
-    numerical guard, not a scale."""
+    """A number worth tuning: 0 and +-1 are structure (``1.0 - x``, ``-1 * x``), not scales."""
     value = _number(node, named)
-    if value is None or abs(value) in (0.0, 1.0) or abs(value) < GUARD or node.lineno != node.end_lineno:
-        return None
-    return value
+    return None if value is None or abs(value) in (0.0, 1.0) or node.lineno != node.end_lineno else value
 
 
 def _bounds(node: ast.Call) -> list[ast.expr]:
@@ -126,7 +124,8 @@ def constants(code: str, named: dict[str, float] | None = None) -> list[Constant
                 literal_of("value", side)
         elif isinstance(node, ast.Call):
             for side in _bounds(node):
-                literal_of("bound", side)
+                if abs(_number(side, named) or 0.0) >= GUARD:
+                    literal_of("bound", side)
     ordered, on_line = [], Counter()
     for key in sorted(found):
         kind, c = found[key]

@@ -252,24 +252,33 @@ def train(
     for stale in (out_dir / "rl_games" / "nn").glob("*.pth"):
         stale.unlink()  # rl_games' own end-of-training copy of the same weights
 
-    def probe(act: Actor) -> EpisodeReturn | None:
+    correlation = env.correlation()  # before the probes: a CUDA error in one would leave no context to read it
+
+    def probe(who: str, act: Actor) -> EpisodeReturn | None:
         # Same seed, same starting states for both policies. The reward passed training, but a policy that does
         # nothing can reach states training never did (a velocity of exactly 0 divided by): that says nothing of the
-        # candidate's training, so the probe is then left out rather than the job failed.
+        # candidate's training, so the probe is then left out (and said so in the log) rather than the job failed.
         try:
-            return episode_return(task.make_env(min(PROBE_ENVS, budget.num_envs), device, reward_fn, seed), act)
-        except Exception:
+            found = episode_return(task.make_env(min(PROBE_ENVS, budget.num_envs), device, reward_fn, seed), act)
+        except Exception as exc:
+            found, why = None, repr(exc)
+        else:
+            why = "a sum is not finite"  # what result.json could not hold (JSON has no inf)
+        if found is None or not all(map(math.isfinite, [found.total, *found.components.values()])):
+            with log_path.open("a") as log:
+                log.write(f"the episode of {who} is left out of the result: {why}\n")
             return None
+        return found
 
     with torch.no_grad():
-        policy_return = probe(lambda obs: agent.get_action_values({"obs": obs})["mus"])
-        idle_return = probe(lambda obs: obs.new_zeros(len(obs), env.action_dim))
+        policy_return = probe("the trained policy", lambda obs: agent.get_action_values({"obs": obs})["mus"])
+        idle_return = probe("a policy doing nothing", lambda obs: obs.new_zeros(len(obs), env.action_dim))
     return Training(
         history=recorder.history,
         env_steps=recorder.history[-1].env_steps if recorder.history else 0,
         wall_time=wall_time,
         checkpoint=str(checkpoint),
-        human_correlation=env.correlation(),
+        human_correlation=correlation,
         policy_return=policy_return,
         idle_return=idle_return,
     )
@@ -278,7 +287,8 @@ def train(
 def episode_return(env: BatchedEnv, act: Actor) -> EpisodeReturn:
     """What ``act`` collects in each env's first episode of ``env``, in total and by component, as the mean over
     the envs. A policy that does nothing (``act`` all zeros) collecting as much as the trained one means the
-    reward pays for doing nothing: a pendulum reward of stillness terms is best served hanging at the bottom."""
+    reward pays for doing nothing: a pendulum reward of stillness terms pays a pendulum left to swing low. (A
+    reward that reduces over the batch, ``x.mean()``, gives other numbers on these few envs than in training.)"""
     obs = env.reset()["obs"]
     running = torch.ones(env.num_envs, dtype=torch.bool, device=env.device)
     total = torch.zeros(env.num_envs, dtype=torch.float64, device=env.device)
@@ -288,7 +298,7 @@ def episode_return(env: BatchedEnv, act: Actor) -> EpisodeReturn:
         obs, weight = step["obs"], running.double()
         total += reward.double() * weight
         for name, value in env.last_components.items():
-            parts[name] = parts.get(name, 0.0) + value.double() * weight
+            parts[name] = parts.get(name, 0.0) + value.to(env.device, torch.float64) * weight
         running &= ~done
         if not running.any():
             break

@@ -74,13 +74,17 @@ def test_a_reward_that_pays_for_doing_nothing_is_named_with_its_terms_while_the_
     }
     failed = _result([0.0, 0.0], {"torque": [0.2, 0.9]}).model_copy(update=returns)
     text = reflection(failed, TASK)
-    assert "return of one episode, actions all 0: 348 (pole_angle 1e-06, pole_angular_velocity 148," in text
+    assert "mean return of an episode, actions all 0: 348 (pole_angle 1e-06, pole_angular_velocity 148," in text
     assert (
         "a policy whose actions are all 0 collects 348 per episode, about as much as the trained policy (384): doing "
-        "nothing is rewarded about as well as what was learned; the terms that pay it most: 'torque', "
-        "'pole_angular_velocity'" in text
+        "nothing is rewarded about as well as what was learned (the terms that pay it most: 'torque', "
+        "'pole_angular_velocity')" in text
     )
     solved = _result([100.0, 480.0], {"torque": [0.2, 0.9]}).model_copy(update=returns)
     assert "all 0" not in " ".join(diagnostics(solved, TASK))  # an alive bonus pays idling too, harmlessly
     learned = {**returns, "idle_return": EpisodeReturn(total=-397.0, components={"upright": -198.6})}
     assert "all 0" not in " ".join(diagnostics(failed.model_copy(update=learned), TASK))
+    worse = {"policy_return": EpisodeReturn(total=-1246.0), "idle_return": EpisodeReturn(total=92.7)}
+    assert "collects 92.7 per episode, more than the trained policy (-1.25e+03)" in " ".join(
+        diagnostics(failed.model_copy(update=worse), TASK)
+    )  # a quadrotor of the benches: its policy did worse than nothing

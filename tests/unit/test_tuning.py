@@ -90,14 +90,15 @@ def test_clamp_bounds_and_the_task_constants_a_reward_uses_as_numbers_are_tuned(
     assert [c.name for c in constants(local, named)] == ["TARGET_RADIUS"]  # the reward's own local, not the task's
 
 
-def test_guards_against_zero_are_not_numbers_to_tune():
-    """A bench's mountain car: its study spent a dimension on a clamp's 1e-10, a guard that changes nothing."""
+def test_clamp_guards_against_zero_are_not_numbers_to_tune_but_small_scales_are():
+    """A bench's mountain car: its study spent a dimension on a clamp's 1e-10, a guard that changes nothing. A
+    scale as small is a number all the same: gymnasium's Humanoid weighs its contact forces by 5e-7."""
     code = (
-        "def compute_reward(position, velocity):\n"
+        "def compute_reward(position, velocity, contact_forces):\n"
         "    progress = position / velocity.abs().clamp(min=1e-10)\n"
-        "    return 0.5 * progress / (velocity + 1e-8), {'progress': progress}\n"
+        "    return 0.5 * progress - 5e-7 * contact_forces, {'progress': progress}\n"
     )
-    assert [(c.name, c.value) for c in constants(code)] == [("line 3 scale 1", 0.5)]
+    assert [(c.name, c.value) for c in constants(code)] == [("line 3 scale 1", 0.5), ("line 3 scale 2", 5e-7)]
 
 
 @pytest.mark.parametrize("code", ["def compute_reward(x):\n    return x, {'x': x}\n", "def broken(:\n", "x = 3.0\n"])

@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 # acrobot: its human and sparse rewards differ at the default budget (cartpole's tie at 500), so the demo ends on
-# a human-normalised score; the search wins there (benchmarks/RESULTS.md), in 7-9 minutes on 2 cores.
+# a human-normalised score; the search won 2 of 3 runs there (benchmarks/RESULTS.md), in 6.6-9.7 minutes on 2 cores.
 demo: install
 	$(BIN)/eureka run --task acrobot
 

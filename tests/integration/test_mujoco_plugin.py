@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import eureka
+from eureka.envs.contract import NonFiniteRewardError
 from eureka.plugins.manager import get_task
 from eureka.sandbox.rewards import compile_reward
 
@@ -82,3 +83,30 @@ def test_a_robot_trains_in_the_sandbox(tmp_path):
     assert result.ok, result.error
     assert len(result.fitness_curve) == 3 and result.env_steps == 3 * 16 * 32
     assert {"forward", "control"} <= set(result.history[-1].components)
+
+
+def test_an_unknown_robot_or_a_model_file_that_does_not_load_is_named():
+    from eureka_mujoco.locomotion import load_model
+
+    with pytest.raises(KeyError, match="unknown task 'antt'; known tasks: .*ant, .*humanoid"):
+        get_task("antt")
+    with pytest.raises(ValueError, match="Error opening file .*missing.xml"):
+        load_model("missing.xml")
+
+
+@pytest.mark.parametrize("name", sorted(ROBOTS))
+def test_absurd_actions_are_clipped_and_a_nan_action_ends_as_a_non_finite_reward(name):
+    """Actions beyond [-1, 1], infinite ones included, are clipped before they reach the physics, which stays
+    finite. A NaN action (only a diverged policy writes one) reaches MuJoCo, which resets that simulation, but the
+    controls it read are NaN, and so is a reward that charges for them: the job ends with the nonfinite_reward
+    status naming the component and the step, never silently."""
+    task = get_task(name)
+    env = task.make_env(3, "cpu", compile_reward(task.human_reward_source, task), seed=0)
+    actions = torch.zeros(3, env.action_dim)
+    actions[0], actions[1], actions[2] = 1e30, -float("inf"), 0.5
+    for _ in range(5):
+        step, reward, _, _ = env.step(actions)
+        assert torch.isfinite(step["obs"]).all() and torch.isfinite(reward).all()
+    actions[0] = float("nan")
+    with pytest.raises(NonFiniteRewardError, match="reward component 'control' is not finite"):
+        env.step(actions)

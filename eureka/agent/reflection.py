@@ -57,7 +57,9 @@ def paid_for_nothing(policy: EpisodeReturn, idle: EpisodeReturn) -> str | None:
     naming the two components that pay it most; None otherwise."""
     if policy.total - idle.total > IDLE_GAP * abs(policy.total):
         return None
-    paying = sorted((name for name, value in idle.components.items() if value > 0), key=idle.components.get)[::-1]
+    paying = sorted(
+        (name for name, value in idle.components.items() if value > 0), key=idle.components.get, reverse=True
+    )
     terms = f" (the terms that pay it most: {', '.join(repr(name) for name in paying[:2])})" if paying else ""
     than = "more than" if idle.total > policy.total else "about as much as"
     return (
@@ -75,8 +77,8 @@ def diagnostics(result: Result, task: Task) -> list[str]:
     unsolved = result.max_fitness is None or result.max_fitness < task.success_threshold
     if unsolved and result.policy_return is not None and result.idle_return is not None:
         # where the task was solved, doing nothing may pay per step too (an alive bonus) without having misled
-        idle = paid_for_nothing(result.policy_return, result.idle_return)
-        findings += [idle] if idle else []
+        if idle := paid_for_nothing(result.policy_return, result.idle_return):
+            findings.append(idle)
     magnitudes = {}
     for name in result.components[0] if result.components else {}:
         means = [epoch[name].mean for epoch in result.components if name in epoch]

@@ -261,14 +261,14 @@ def train(
         try:
             found = episode_return(task.make_env(min(PROBE_ENVS, budget.num_envs), device, reward_fn, seed), act)
         except Exception as exc:
-            found, why = None, repr(exc)
+            why = repr(exc)
         else:
+            if all(map(math.isfinite, [found.total, *found.components.values()])):
+                return found
             why = "a sum is not finite"  # what result.json could not hold (JSON has no inf)
-        if found is None or not all(map(math.isfinite, [found.total, *found.components.values()])):
-            with log_path.open("a") as log:
-                log.write(f"the episode of {who} is left out of the result: {why}\n")
-            return None
-        return found
+        with log_path.open("a") as log:
+            log.write(f"the episode of {who} is left out of the result: {why}\n")
+        return None
 
     with torch.no_grad():
         policy_return = probe("the trained policy", lambda obs: agent.get_action_values({"obs": obs})["mus"])

@@ -17,8 +17,8 @@ LENGTH = 1.0  # m
 MAX_TORQUE = 2.0  # N m at action +-1
 MAX_SPEED = 8.0  # rad/s
 DT = 0.05  # s per control step
-UPRIGHT_ANGLE = 0.2  # rad; success band around vertical
-UPRIGHT_SPEED = 1.0  # rad/s; and nearly still
+UPRIGHT_TOLERANCE = 0.2  # rad; success: within this of vertical
+STILL_TOLERANCE = 1.0  # rad/s; and slower than this
 
 
 class PendulumEnv(BatchedEnv):
@@ -53,7 +53,7 @@ class PendulumEnv(BatchedEnv):
     def state(self, actions: torch.Tensor) -> dict[str, torch.Tensor]:
         angle = wrap_angle(self.s[:, 0])
         speed = self.s[:, 1]
-        upright = (angle.abs() < UPRIGHT_ANGLE) & (speed.abs() < UPRIGHT_SPEED)
+        upright = (angle.abs() < UPRIGHT_TOLERANCE) & (speed.abs() < STILL_TOLERANCE)
         return {
             "pole_angle": angle,
             "pole_angular_velocity": speed,

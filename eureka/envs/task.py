@@ -47,6 +47,7 @@ class PPOSettings:
         gamma: discount.
         units: hidden layer widths of the actor-critic MLP.
         entropy_coef: entropy bonus.
+        center_rewards: subtract the running mean reward where episodes end only at the time limit.
     """
 
     num_envs: int = 1024
@@ -58,6 +59,7 @@ class PPOSettings:
     gamma: float = 0.99
     units: tuple[int, ...] = (64, 64)
     entropy_coef: float = 0.0
+    center_rewards: bool = True
 
     def resized(self, *, epochs: int | None = None, num_envs: int | None = None) -> PPOSettings:
         """This budget with other epochs or envs; the minibatch shrinks to keep dividing the rollout.

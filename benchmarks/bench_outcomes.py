@@ -1,0 +1,99 @@
+"""How many first-iteration rewards of the model learn the task: the replies a run would get, made trainable by the
+repair rules as a run makes them, each trained at the task's budget, counted where the final fitness reaches the
+task's threshold. It measures what a change to the prompt, the task's source or the training does to the search's
+raw material (benchmarks/RESULTS.md, "Why the pendulum is never won").
+
+Usage: ``python benchmarks/bench_outcomes.py TASK [--n 24] [--replies FILE] [--keep FILE] [--seeds 0]``. Without
+``--replies`` it samples ``--n`` replies from the embedded model (requests of n = 4, the grammar on, the run's
+temperature) and writes them to ``--keep``; ``--replies`` replays a JSON list of replies instead. Prints one line per
+job and a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from bench_llm import _config, _server, _stop
+from bench_rewrites import checked
+
+from eureka.agent.grammar import reward_grammar
+from eureka.agent.llm import chat_model, sample
+from eureka.agent.messages import extract_python, proposal_messages
+from eureka.agent.rewrites import repair_by_rules
+from eureka.plugins.manager import get_task
+from eureka.sandbox.backends import ProcessBackend
+from eureka.sandbox.executor import LocalExecutor
+from eureka.sandbox.protocol import Job
+
+SAMPLES_PER_REQUEST = 4  # a run's k
+
+
+def sampled(task_name: str, n: int) -> list[str]:
+    """``n`` first-iteration replies of the embedded model, as a run asks for them."""
+    task = get_task(task_name)
+    info = _server()
+    config = _config(info, max_tokens=512)
+    replies: list[str] = []
+    start = time.perf_counter()
+    while len(replies) < n:
+        texts, _ = sample(
+            chat_model(config), proposal_messages(task, None, None, None), SAMPLES_PER_REQUEST, config,
+            reward_grammar(task),
+        )  # fmt: skip
+        replies += texts
+    print(f"sampled {len(replies)} replies in {time.perf_counter() - start:.0f} s")
+    _stop(info)
+    return replies[:n]
+
+
+def trainable(task_name: str, replies: list[str], root: Path) -> dict[str, str]:
+    """reply key -> the code that passes the checks, as written or after the repair rules."""
+    task = get_task(task_name)
+    written = {f"r{i}": (task_name, extract_python(r)) for i, r in enumerate(replies)}
+    first = checked(written, root / "written")
+    broken = {k: (task, written[k][1], e) for k, e in first.items() if e is not None}
+
+    def check(rewrites, round_):
+        return checked({k: (task_name, r.code) for k, r in rewrites.items()}, root / f"rewritten{round_}")
+
+    codes = {k: written[k][1] for k, e in first.items() if e is None}
+    codes.update({k: r.code for k, r in repair_by_rules(broken, check).items()})
+    return codes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("task")
+    parser.add_argument("--n", type=int, default=24, help="replies to sample")
+    parser.add_argument("--replies", type=Path, default=None, help="a JSON list of replies to replay instead")
+    parser.add_argument("--keep", type=Path, default=None, help="write the sampled replies here (JSON)")
+    parser.add_argument("--seeds", default="0", help="training seeds, comma-separated")
+    args = parser.parse_args()
+    task = get_task(args.task)
+    replies = json.loads(args.replies.read_text()) if args.replies else sampled(args.task, args.n)
+    if args.keep is not None and args.replies is None:
+        args.keep.write_text(json.dumps(replies, indent=1))
+    with tempfile.TemporaryDirectory() as tmp:
+        codes = trainable(args.task, replies, Path(tmp))
+        jobs = [
+            (Job(job_id=f"{key}-s{seed}", task=args.task, reward_code=code, seed=int(seed)), Path(tmp) / key / seed)
+            for key, code in codes.items()
+            for seed in args.seeds.split(",")
+        ]
+        learned = 0
+        for job, result in LocalExecutor(ProcessBackend(), ["cpu"]).run(jobs):
+            done = result.final_fitness is not None and result.final_fitness >= task.success_threshold
+            learned += done
+            print(f"{job.job_id}: {result.status.value}, max {result.max_fitness}, final {result.final_fitness}")
+    print(
+        f"{args.task}: {len(replies)} replies, {len(codes)} trainable, {learned} of {len(jobs)} jobs end at or above "
+        f"the threshold ({task.success_threshold:g})"
+    )
+
+
+if __name__ == "__main__":
+    main()

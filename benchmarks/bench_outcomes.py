@@ -14,54 +14,43 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
-from bench_llm import _config, _server, _stop
-from bench_rewrites import checked
+from bench_llm import _server, _stop, _timed
+from bench_rewrites import rules_pass
 
 from eureka.agent.grammar import reward_grammar
-from eureka.agent.llm import chat_model, sample
 from eureka.agent.messages import extract_python, proposal_messages
-from eureka.agent.rewrites import repair_by_rules
 from eureka.plugins.manager import get_task
 from eureka.sandbox.backends import ProcessBackend
 from eureka.sandbox.executor import LocalExecutor
 from eureka.sandbox.protocol import Job
 
 SAMPLES_PER_REQUEST = 4  # a run's k
+MAX_TOKENS = 512  # the bench's replies, as bench_llm.py's grammar section samples them
 
 
 def sampled(task_name: str, n: int) -> list[str]:
     """``n`` first-iteration replies of the embedded model, as a run asks for them."""
     task = get_task(task_name)
     info = _server()
-    config = _config(info, max_tokens=512)
     replies: list[str] = []
-    start = time.perf_counter()
+    seconds = 0.0
     while len(replies) < n:
-        texts, _ = sample(
-            chat_model(config), proposal_messages(task, None, None, None), SAMPLES_PER_REQUEST, config,
-            reward_grammar(task),
-        )  # fmt: skip
-        replies += texts
-    print(f"sampled {len(replies)} replies in {time.perf_counter() - start:.0f} s")
+        texts, _, wall = _timed(info, proposal_messages(task, None, None, None), SAMPLES_PER_REQUEST,
+                                reward_grammar(task), MAX_TOKENS)  # fmt: skip
+        replies, seconds = replies + texts, seconds + wall
+    print(f"sampled {len(replies)} replies in {seconds:.0f} s")
     _stop(info)
     return replies[:n]
 
 
 def trainable(task_name: str, replies: list[str], root: Path) -> dict[str, str]:
     """reply key -> the code that passes the checks, as written or after the repair rules."""
-    task = get_task(task_name)
     written = {f"r{i}": (task_name, extract_python(r)) for i, r in enumerate(replies)}
-    first = checked(written, root / "written")
-    broken = {k: (task, written[k][1], e) for k, e in first.items() if e is not None}
-
-    def check(rewrites, round_):
-        return checked({k: (task_name, r.code) for k, r in rewrites.items()}, root / f"rewritten{round_}")
-
+    first, fixed = rules_pass(written, root)
     codes = {k: written[k][1] for k, e in first.items() if e is None}
-    codes.update({k: r.code for k, r in repair_by_rules(broken, check).items()})
+    codes.update({k: r.code for k, r in fixed.items()})
     return codes
 
 

@@ -56,6 +56,20 @@ def checked(codes: dict[str, tuple[str, str | None]], root: Path) -> dict[str, s
     return errors
 
 
+def rules_pass(
+    written: dict[str, tuple[str, str | None]], root: Path
+) -> tuple[dict[str, str | None], dict[str, Rewrite]]:
+    """The checks of ``key -> (task, code)`` as written (key -> None or the error), and the repair rules' rewrites
+    that pass them, as the agent repairs: rewrite, dry run, rewrite from the new error."""
+    first = checked(written, root / "written")
+    broken = {k: (get_task(written[k][0]), written[k][1], e) for k, e in first.items() if e is not None}
+
+    def check(rewrites: dict[str, Rewrite], round_: int) -> dict[str, str | None]:
+        return checked({k: (written[k][0], r.code) for k, r in rewrites.items()}, root / f"rewritten{round_}")
+
+    return first, repair_by_rules(broken, check)
+
+
 def model_repairs(
     failing: dict[str, tuple[str, str | None, str, str]], root: Path
 ) -> tuple[dict[str, str | None], float]:
@@ -88,13 +102,7 @@ def main() -> None:
     written = {f"{task}-{i}": (task, extract_python(r)) for task, texts in replies.items() for i, r in enumerate(texts)}
     raw = {f"{task}-{i}": r for task, texts in replies.items() for i, r in enumerate(texts)}
     with tempfile.TemporaryDirectory() as tmp:
-        first = checked(written, Path(tmp) / "written")
-        broken = {k: (get_task(written[k][0]), written[k][1], e) for k, e in first.items() if e is not None}
-
-        def check(rewrites: dict[str, Rewrite], round_: int) -> dict[str, str | None]:
-            return checked({k: (written[k][0], r.code) for k, r in rewrites.items()}, Path(tmp) / f"rewritten{round_}")
-
-        fixed = repair_by_rules(broken, check)  # as the agent repairs: rewrite, dry run, rewrite from the new error
+        first, fixed = rules_pass(written, Path(tmp))
         second = dict.fromkeys(fixed)
         fired = Counter(rule for r in fixed.values() for rule in r.rules)
         failing = {k: (written[k][0], written[k][1], raw[k], e) for k, e in first.items() if e is not None}

@@ -12,7 +12,7 @@ OFFSET_REWARD = "def compute_reward(success):\n    paid = success + 5.0\n    ret
 
 def _rewards(name: str, center: bool) -> torch.Tensor:
     task = TASKS[name]
-    env = task.env_cls(num_envs=64, device="cpu", reward_fn=compile_reward(OFFSET_REWARD, task))
+    env = task.make_env(64, "cpu", compile_reward(OFFSET_REWARD, task))
     vec = _VecEnv(env, center_rewards=center)
     return torch.stack([vec.step(torch.zeros(64, env.action_dim))[1] for _ in range(30)])
 

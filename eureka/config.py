@@ -155,7 +155,13 @@ class TrainingConfig(Settings):
     num_envs: int | None = Field(None, ge=1, description="parallel envs; the task's default when empty")
     final_seeds: int = Field(3, ge=1, description="seeds for re-training the best, human and sparse rewards")
     final_epochs: int | None = Field(None, ge=1, description="PPO epochs of the final re-training; the task's default")
-    seed: int = Field(0, description="training seed of every candidate; the final re-training uses seed, seed+1, ...")
+    seed: int = Field(0, description="training seed of every candidate; the final re-training uses seed+1, seed+2, ...")
+
+    @property
+    def held_out_seeds(self) -> list[int]:
+        """The final re-training's seeds. The search picked its best on ``seed``; re-training it there would count
+        the luck of that pick in its favour (the paper, too, evaluates on seeds its search never trained on)."""
+        return [self.seed + 1 + i for i in range(self.final_seeds)]
 
 
 class SandboxConfig(Settings):

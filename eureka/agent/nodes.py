@@ -364,12 +364,12 @@ def _rules_note(candidates: list[Candidate]) -> list[str]:
 
 
 def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:
-    """Re-train the best reward, the human reward and the sparse reward with the same S seeds on the task's
-    budget; compute the human-normalised and learning-speed scores (the summary and report are written by
+    """Re-train the best reward, the human reward and the sparse reward with the same S held-out seeds on the
+    task's budget; compute the human-normalised and learning-speed scores (the summary and report are written by
     ``run_search`` once the graph has returned)."""
     ctx, write, start = runtime.context, get_stream_writer(), time.perf_counter()
     training = ctx.config.training
-    seeds = [training.seed + i for i in range(training.final_seeds)]
+    seeds = training.held_out_seeds
     sources: dict[FinalLabel, str] = {"human": ctx.task.human_reward_source, "sparse": ctx.task.sparse_reward_source}
     best = best_candidate(state)
     if best is not None and best.code is not None:

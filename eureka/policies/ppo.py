@@ -89,10 +89,20 @@ class _Recorder(AlgoObserver):
         self.on_epoch = on_epoch
         self.history: list[EpochRecord] = []
         self.start = time.perf_counter()
+        self.playing: dict[str, Any] | None = None
+        #: The agent's full state (rl_games' checkpoint dict) at the latest epoch of highest fitness
+        self.best_state: dict[str, Any] | None = None
+        self.best_epoch: int | None = None
 
     def after_init(self, algo: Any) -> None:
+        self.algo = algo
         self.writer = algo.writer
         self.start = time.perf_counter()
+
+    def after_steps(self) -> None:
+        # The policy that played this epoch's steps, copied before PPO updates it: the one this epoch's fitness
+        # measures. A copy of a few MLPs and their optimizer state, small beside an epoch of simulation.
+        self.playing = copy.deepcopy(self.algo.get_full_state_weights())
 
     def after_print_stats(self, frame: int, epoch_num: int, total_time: float) -> None:
         stats = self.env.pop_stats()
@@ -114,6 +124,10 @@ class _Recorder(AlgoObserver):
             episodes=episodes,
             components=components,
         )
+        best = max((r.fitness for r in self.history if r.fitness is not None), default=None)
+        if record.fitness is not None and (best is None or record.fitness >= best):
+            self.best_state = self.playing  # the latest of equals: the longest-trained policy at that fitness
+            self.best_epoch = epoch_num
         self.history.append(record)
         if record.fitness is not None:
             self.writer.add_scalar("fitness/mean", record.fitness, epoch_num)
@@ -260,8 +274,11 @@ def train(
         start = time.perf_counter()
         agent.train()
         wall_time = time.perf_counter() - start
+        # policy.pth holds the policy that scored the result's max fitness, the figure the search and the final
+        # comparison go by (a reward can teach the task and then lose it); last.pth the policy training ended with.
+        agent.save(str(out_dir / "last"))  # rl_games appends ".pth"
         checkpoint = out_dir / "policy.pth"
-        agent.save(str(checkpoint.with_suffix("")))  # rl_games appends ".pth"
+        torch.save(recorder.best_state or agent.get_full_state_weights(), checkpoint)
     for stale in (out_dir / "rl_games" / "nn").glob("*.pth"):
         stale.unlink()  # rl_games' own end-of-training copy of the same weights
 
@@ -291,6 +308,7 @@ def train(
         env_steps=recorder.history[-1].env_steps if recorder.history else 0,
         wall_time=wall_time,
         checkpoint=str(checkpoint),
+        checkpoint_epoch=recorder.best_epoch if recorder.best_state is not None else None,
         human_correlation=correlation,
         policy_return=policy_return,
         idle_return=idle_return,

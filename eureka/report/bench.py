@@ -116,7 +116,7 @@ def row(run_dir: Path) -> BenchRow:
 
 def why_not_a_win(summary: Summary) -> str:
     """What a run shows about why its reward did not win ("" for a win): how many candidates trained, and whether
-    the search never matched the human reward or its best did not hold on the final seeds."""
+    the search never matched the human reward or its best did not hold on the held-out final seeds."""
     score, human, eureka = summary.human_normalised_score, summary.final.get("human"), summary.final.get("eureka")
     if score is not None and score >= 1.0:
         return ""
@@ -139,7 +139,7 @@ def why_not_a_win(summary: Summary) -> str:
     else:
         reasons.append(
             f"the best reached {best:.3g} in the search (the human reward {human.mean:.3g}) but "
-            f"{eureka.mean:.3g} ± {eureka.std:.2g} over {len(eureka.seeds)} seeds: it did not hold on other seeds"
+            f"{eureka.mean:.3g} ± {eureka.std:.2g} over {len(eureka.seeds)} held-out seeds: it did not hold there"
         )
     return "; ".join(reasons)
 

@@ -54,7 +54,8 @@ def _animation(folder: RunFolder, task: Task, checkpoint: Path | None) -> str:
         return f"<p class='failed'>No animation: {html.escape(f'{type(exc).__name__}: {exc}')}</p>"
     return (
         _img(folder, gif, "the best policy, one episode")
-        + f"<p>Policy: <code>{html.escape(str(checkpoint))}</code></p>"
+        + f"<p>Policy: <code>{html.escape(str(checkpoint))}</code>, the one that played its training's epoch of "
+        "highest fitness (the policy training ended with is <code>last.pth</code> beside it)</p>"
     )
 
 
@@ -145,7 +146,7 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
         figure = plots.fitness_figure(candidates, task)
         body.append(_img(folder, plots.save(figure, files / "fitness.png"), "fitness per iteration"))
     if best is not None and best.code is not None:
-        checkpoint = folder.final_dir("eureka", config.training.seed) / "train" / "policy.pth"
+        checkpoint = folder.final_dir("eureka", config.training.held_out_seeds[0]) / "train" / "policy.pth"
         body += [f"<h2>Best reward: {best.id} (max fitness {fmt_number(best.fitness)})</h2>", _code(best.code)]
         body += ["<h3>The best reward's policy</h3>", _animation(folder, task, checkpoint)]
     body.append("<h2>Iterations</h2>")

@@ -132,12 +132,21 @@ class Training(BaseModel):
     history: list[EpochRecord] = Field(default_factory=list, description="one record per epoch")
     env_steps: int = Field(0, description="environment transitions (all envs)")
     wall_time: float = Field(0.0, description="seconds of training; in a job's result, from worker start to end")
-    checkpoint: str | None = Field(None, description="path of the final policy checkpoint")
+    checkpoint: str | None = Field(
+        None,
+        description="path of the checkpoint of the policy that played the epoch of max fitness (the latest such "
+        "epoch); the policy training ended with is last.pth beside it",
+    )
+    checkpoint_epoch: int | None = Field(
+        None, description="the epoch whose policy the checkpoint holds; None: the last (no episode ever ended)"
+    )
     human_correlation: float | None = Field(
         None, description="Pearson correlation of the reward with the human reward over training (when asked)"
     )
     policy_return: EpisodeReturn | None = Field(
-        None, description="the reward the trained policy collects in an episode, acting deterministically"
+        None,
+        description="the reward the policy training ended with collects in an episode, acting deterministically "
+        "(what the reward taught in the end, whatever epoch the checkpoint holds)",
     )
     idle_return: EpisodeReturn | None = Field(
         None, description="the reward a policy whose actions are all 0 collects from the same starting states"

@@ -38,6 +38,8 @@ def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
     summary = json.loads(folder.summary.read_text())
     assert summary["best"]["id"] in ("it1-c0", "it1-c1")
     assert set(summary["final"]) == {"eureka", "human", "sparse"}
+    # re-trained on seeds the search never ranked on (it ran on training.seed, 0)
+    assert all(f["seeds"] == [1] for f in summary["final"].values())
     assert folder.best_reward.read_text() == state["candidates"][state["best_id"]].code
     assert "Human-normalised score" in folder.report.read_text()
     assert json.loads((folder.root / "iterations" / "it1.json").read_text())["best"] == state["best_id"]

@@ -109,4 +109,5 @@ def test_a_lost_task_says_why_from_its_run():
     assert why_not_a_win(_summary(None, [None, None])).startswith("none of its 2 candidates trained")
     assert "the best reached 0.3 in the search, the human reward 1" in why_not_a_win(_summary(0.3, [0.3, None]))
     held = why_not_a_win(_summary(0.5, [1.0, 0.2]))
-    assert held.startswith("2 of 2 candidates trained") and "0.5 ± 0 over 2 seeds: it did not hold" in held
+    assert held.startswith("2 of 2 candidates trained")
+    assert "0.5 ± 0 over 2 held-out seeds: it did not hold there" in held

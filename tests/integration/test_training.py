@@ -4,9 +4,11 @@ shaping matters (the gap Eureka is meant to close)."""
 import os
 
 import pytest
+import torch
 
 from eureka.envs import builtin_tasks
 from eureka.policies import train
+from eureka.policies.ppo import make_agent
 from eureka.sandbox.rewards import compile_reward
 
 TASKS = builtin_tasks()
@@ -41,7 +43,10 @@ def test_human_reward_reaches_the_threshold(trained, name):
     task = TASKS[name]
     assert result.max_fitness is not None and result.max_fitness >= task.success_threshold, result.fitness_curve
     assert len(result.history) == task.budget.epochs and result.epochs == task.budget.epochs
-    assert (out / "policy.pth").stat().st_size > 0
+    # policy.pth holds the policy that played the latest epoch of max fitness; last.pth the one training ended with
+    best = max(r.epoch for r in result.history if r.fitness == result.max_fitness)
+    assert result.checkpoint_epoch == best == torch.load(out / "policy.pth")["epoch"]
+    assert torch.load(out / "last.pth")["epoch"] == result.history[-1].epoch
     assert any((out / "rl_games" / "summaries").iterdir()), "TensorBoard summaries are written"
     assert not (out / "result.json").exists()  # a sandboxed job's one result.json is the worker's
     components = result.history[-1].components
@@ -100,3 +105,31 @@ def test_a_constant_added_to_the_reward_changes_nothing_learned(tmp_path):
             offset,
             result.fitness_curve,
         )
+
+
+def test_the_checkpoint_keeps_the_policy_of_the_best_epoch(tmp_path):
+    """A reward that teaches the task and then loses it: a bench's pendulum best aims at 0.75 rad and 1.5 rad/s,
+    passing through the success band on the way (max fitness 0.84, final 0.06 on seed 0). The checkpoint the
+    search, the report and fine-tuning read is the policy of the max, not the last."""
+    task = TASKS["pendulum"]
+    code = """def compute_reward(pole_angle, pole_angular_velocity):
+    error = torch.abs(torch.abs(pole_angle) - 0.75) * 100.0 + torch.abs(torch.abs(pole_angular_velocity) - 1.5) * 50.0
+    return -error, {"error": -error}
+"""
+    result = train(task, compile_reward(code, task), out_dir=tmp_path, threads=THREADS)
+    assert result.max_fitness > 2 * result.final_fitness + 0.2, result.fitness_curve  # it peaked and fell
+    best, last = _fitness(task, tmp_path / "policy.pth"), _fitness(task, tmp_path / "last.pth")
+    assert best > last + 0.2, (best, last, result.fitness_curve)
+
+
+def _fitness(task, checkpoint) -> float:
+    """The task's fitness of one episode of each of 64 envs, the policy acting deterministically."""
+    env = task.make_env(64, "cpu", compile_reward(task.sparse_reward_source, task), seed=1)
+    agent = make_agent(task, env, task.budget.resized(num_envs=64), 1, "cpu", 1, checkpoint.parent / "act")
+    agent.restore(str(checkpoint), set_epoch=False)
+    obs = env.reset()["obs"]
+    with torch.no_grad():
+        for _ in range(env.max_episode_steps):
+            obs = env.step(agent.get_action_values({"obs": obs})["mus"].clamp(-1.0, 1.0))[0]["obs"]
+    stats = env.pop_stats()
+    return float(stats.fitness_sum) / float(stats.episodes)

@@ -135,7 +135,8 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
             "</table>",
             f"<p>Human-normalised score: <b>{html.escape(score_text(state.get('score'), finals))}</b> "
             "(F<sub>eureka</sub> − F<sub>sparse</sub>) / |F<sub>human</sub> − F<sub>sparse</sub>|, F = max fitness "
-            "over training, mean over seeds.</p>",
+            f"over training, mean over the seeds {', '.join(map(str, next(iter(finals.values())).seeds))} (the "
+            f"search ranked its candidates on seed {config.training.seed}).</p>",
             f"<p>Learning-speed score: <b>{html.escape(score_text(state.get('speed_score'), finals, speed=True))}"
             "</b>, the same with F = mean fitness over training (the area under the fitness curve): it tells which "
             "reward teaches sooner where human and sparse reach the same maximum.</p>",

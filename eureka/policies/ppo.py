@@ -92,7 +92,6 @@ class _Recorder(AlgoObserver):
         self.playing: dict[str, Any] | None = None
         #: The agent's full state (rl_games' checkpoint dict) at the latest epoch of highest fitness
         self.best_state: dict[str, Any] | None = None
-        self.best_epoch: int | None = None
 
     def after_init(self, algo: Any) -> None:
         self.algo = algo
@@ -127,7 +126,6 @@ class _Recorder(AlgoObserver):
         best = max((r.fitness for r in self.history if r.fitness is not None), default=None)
         if record.fitness is not None and (best is None or record.fitness >= best):
             self.best_state = self.playing  # the latest of equals: the longest-trained policy at that fitness
-            self.best_epoch = epoch_num
         self.history.append(record)
         if record.fitness is not None:
             self.writer.add_scalar("fitness/mean", record.fitness, epoch_num)
@@ -308,7 +306,6 @@ def train(
         env_steps=recorder.history[-1].env_steps if recorder.history else 0,
         wall_time=wall_time,
         checkpoint=str(checkpoint),
-        checkpoint_epoch=recorder.best_epoch if recorder.best_state is not None else None,
         human_correlation=correlation,
         policy_return=policy_return,
         idle_return=idle_return,

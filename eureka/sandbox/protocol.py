@@ -137,9 +137,6 @@ class Training(BaseModel):
         description="path of the checkpoint of the policy that played the epoch of max fitness (the latest such "
         "epoch); the policy training ended with is last.pth beside it",
     )
-    checkpoint_epoch: int | None = Field(
-        None, description="the epoch whose policy the checkpoint holds; None: the last (no episode ever ended)"
-    )
     human_correlation: float | None = Field(
         None, description="Pearson correlation of the reward with the human reward over training (when asked)"
     )
@@ -168,6 +165,14 @@ class Training(BaseModel):
     def max_fitness(self) -> float | None:
         """Best epoch fitness over training: Eureka's selection score."""
         return max((f for f in self.fitness_curve if f is not None), default=None)
+
+    @computed_field
+    @property
+    def checkpoint_epoch(self) -> int | None:
+        """The epoch whose policy the checkpoint holds: the latest of max fitness (None: the last, as no episode
+        ever ended)."""
+        best = self.max_fitness
+        return None if best is None else max(r.epoch for r in self.history if r.fitness == best)
 
     @computed_field
     @property

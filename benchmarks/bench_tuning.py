@@ -99,7 +99,7 @@ def bench(run: Path, trials: int, seeds: list[int], out: Path, executor: LocalEx
             print(f"| {label} | skipped: its training is not in its folder |")
             return None
         found = constants(code, task.constants)
-        note = not_tuned_because(found, written.max_fitness, task.fitness_ceiling)
+        note = not_tuned_because(found, written.max_fitness, task)
         if note:
             print(f"| {label} | {len(found)} | not tuned: {note} |")
             return None

@@ -141,6 +141,15 @@ class SearchConfig(Settings):
         description="short trainings that tune the numbers of each iteration's best reward (Optuna TPE); 0: the "
         "paper's method, numbers left to the model",
     )
+    show_learned_nothing: bool = Field(
+        False,
+        description="show the next iteration an iteration's best reward even when it learned nothing (max fitness at "
+        "most 5% of the task's success threshold), as the paper does; false: show the best earlier reward that learned "
+        "something, or, if none did, sample the next k from the task prompt alone as the first iteration does (the "
+        "embedded model copies the reward it is shown: 10 of 10 later replies of a reacher run, so a copy of a reward "
+        "that taught nothing teaches nothing). A given initial reward and a reward with a person's feedback are "
+        "always shown",
+    )
     show_human_correlation: bool = Field(
         False,
         description="tell the model how its reward correlates with the human one (measured always, shown in the "

@@ -34,6 +34,7 @@ from eureka.agent.state import (
     human_normalised,
     learning_speed,
     rank,
+    shown_in_force,
 )
 from eureka.agent.tuning import TuningStudy, constants, literal, not_tuned_because, run_study, with_values
 from eureka.envs.contract import RewardContractError
@@ -111,7 +112,6 @@ def load_task(state: RunState, runtime: Runtime[Context]) -> RunState:
         "last_iteration": ctx.config.search.iterations,
         "retried": False,
         "best_id": None,
-        "reflected_id": None,
     }
     if ctx.config.init_reward is None:
         return {**start, "iteration": 1}
@@ -124,11 +124,12 @@ def load_task(state: RunState, runtime: Runtime[Context]) -> RunState:
 
 
 def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
-    """Sample k candidates from one prompt: the task, plus the best code so far and its reflection (and, on the
-    retry of an iteration where every candidate failed, their errors)."""
+    """Sample k candidates from one prompt: the task, plus the code and reflection of the candidate shown (the last
+    iteration's best, see ``_shown``) and, on the retry of an iteration where every candidate failed, their errors."""
     ctx, iteration = runtime.context, state["iteration"]
     earlier = candidates_of(state, iteration)
-    reflected = state["candidates"][state["reflected_id"]] if state.get("reflected_id") else None
+    shown_id = shown_in_force(state)
+    reflected = state["candidates"][shown_id] if shown_id else None
     code, reflection = (reflected.code, state["reflections"][str(reflected.iteration)]) if reflected else (None, None)
     errors = [c.attempts[-1].error or "failed" for c in earlier] if state.get("retried") else None
     messages = proposal_messages(ctx.task, code, reflection, errors)
@@ -280,7 +281,7 @@ def tune(state: RunState, runtime: Runtime[Context]) -> RunState:
         candidate=best.id, untuned_fitness=best.fitness, untuned_mean=best.result.mean_fitness,
         constants={c.name: c.value for c in found},
     )  # fmt: skip
-    note = not_tuned_because(found, best.fitness, ctx.task.fitness_ceiling)
+    note = not_tuned_because(found, best.fitness, ctx.task)
     if note:
         return {"tuning": {str(iteration): study.model_copy(update={"note": note})}}
     start, where = time.perf_counter(), ctx.folder.tuning_dir(best.id)
@@ -329,7 +330,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     if not trained:
         if iteration > 0 and not state.get("retried"):
             return {"retried": True}
-        write_iteration(ctx.folder, iteration, candidates, best=None, reflection=None)
+        write_iteration(ctx.folder, iteration, candidates, best=None, reflection=None, shown=shown_in_force(state))
         return {"iteration": iteration + 1, "retried": False}
     best = fittest(trained)
     overall = best_candidate(state)
@@ -339,18 +340,31 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     study = state.get("tuning", {}).get(str(iteration))
     notes = [*_rules_note(candidates), *([study.text()] if study else [])]
     text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *notes])
-    write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text)
-    get_stream_writer()(
-        Event(f"it{iteration}", Activity.REFLECTED, f"best {best.id} of {len(trained)} trained", fitness=best.fitness)
-    )
+    shown = _shown(ctx, best, state["candidates"][best_id])
+    write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text, shown=shown)
+    detail = f"best {best.id} of {len(trained)} trained"
+    if shown != best.id:
+        detail += f"; it learned nothing, so the next prompt shows {shown or 'the task alone'}"
+    get_stream_writer()(Event(f"it{iteration}", Activity.REFLECTED, detail, fitness=best.fitness))
     return {
         "iteration": iteration + 1,
         "retried": False,
         "best_id": best_id,
         "reflections": {str(iteration): text},
         "metrics": {str(iteration): metrics},
-        "reflected_id": best.id,
+        "shown": {str(iteration): shown},
     }
+
+
+def _shown(ctx: Context, best: Candidate, overall: Candidate) -> str | None:
+    """The candidate the next prompt shows with its reflection: the iteration's ``best``, unless it learned nothing
+    (and ``search.show_learned_nothing`` is off); then the ``overall`` best if that learned something, else None
+    (the task prompt alone). The embedded model copies what it is shown, and a copy of a reward that taught nothing
+    teaches nothing. A given initial reward (iteration 0) and one a person gives feedback on are always shown."""
+    keep = ctx.config.search.show_learned_nothing or best.iteration == 0 or ctx.config.feedback
+    if keep or not ctx.task.learned_nothing(best.fitness):
+        return best.id
+    return None if ctx.task.learned_nothing(overall.fitness) else overall.id
 
 
 def _rules_note(candidates: list[Candidate]) -> list[str]:

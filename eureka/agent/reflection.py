@@ -72,7 +72,7 @@ def diagnostics(result: Result, task: Task) -> list[str]:
     """Plain findings about the run: flat components, a dominating component, fitness near zero, a reward that pays
     a policy for doing nothing as much as for what it learned."""
     findings = []
-    if result.max_fitness is None or result.max_fitness <= 0.05 * task.success_threshold:
+    if task.learned_nothing(result.max_fitness):
         findings.append("the fitness stayed near zero")
     unsolved = result.max_fitness is None or result.max_fitness < task.success_threshold
     if unsolved and result.policy_return is not None and result.idle_return is not None:

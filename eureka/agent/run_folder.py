@@ -173,9 +173,15 @@ def candidate_record(c: Candidate) -> dict[str, Any]:
 
 
 def write_iteration(
-    folder: RunFolder, iteration: int, candidates: list[Candidate], best: Candidate | None, reflection: str | None
+    folder: RunFolder,
+    iteration: int,
+    candidates: list[Candidate],
+    best: Candidate | None,
+    reflection: str | None,
+    shown: str | None,
 ) -> None:
-    """``iterations/it<i>.json``: the iteration's candidates, its best and the reflection sent back."""
+    """``iterations/it<i>.json``: the iteration's candidates, its best, its reflection and the candidate the next
+    prompt shows with its reflection (None: the task prompt alone)."""
     folder.write_json(
         f"{ITERATIONS_DIR}/it{iteration}.json",
         {
@@ -183,5 +189,6 @@ def write_iteration(
             "best": best.id if best else None,
             "candidates": [candidate_record(c) for c in candidates],
             "reflection": reflection,
+            "shown_next": shown,
         },
     )

@@ -171,11 +171,13 @@ class RunState(TypedDict, total=False):
     """Every candidate of the run by id, in its latest stage."""
     best_id: str | None
     """The best trained candidate so far (by max fitness)."""
-    reflected_id: str | None
-    """The candidate the reflection is about: the best of the last iteration, whose code goes back with it."""
+    shown: Annotated[dict[str, str | None], merge]
+    """By iteration number as text: the candidate whose code and reflection the next iteration's prompt shows (the
+    iteration's best, or an earlier best when it learned nothing); None: the next prompt is the task's alone. The
+    latest entry is the one in force (an iteration where everything failed twice adds none)."""
     reflections: Annotated[dict[str, str], merge]
-    """Every iteration's reflection (reward reflection plus feedback), by iteration number as text; the one of
-    ``reflected_id``'s iteration goes back to the model with its code."""
+    """Every iteration's reflection (reward reflection plus feedback), by iteration number as text; a shown
+    candidate's goes back to the model with its code."""
     metrics: Annotated[dict[str, dict[str, float]], merge]
     """The plugins' metrics of each iteration's best candidate, by iteration number as text."""
     tuning: Annotated[dict[str, TuningStudy], merge]
@@ -212,6 +214,12 @@ def rank(candidate: Candidate) -> tuple[float, float]:
 def fittest(candidates: list[Candidate]) -> Candidate:
     """The best of ``candidates`` (trained ones) by ``rank``; the first of exact equals."""
     return max(candidates, key=rank)
+
+
+def shown_in_force(state: RunState) -> str | None:
+    """The candidate the next prompt shows with its reflection: the latest iteration's entry in ``shown``."""
+    shown = state.get("shown", {})
+    return shown[max(shown, key=int)] if shown else None
 
 
 def best_candidate(state: RunState) -> Candidate | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from eureka.envs.task import NOTHING_LEARNED_SHARE, Task
 from eureka.sandbox.protocol import Result, ranking
 
 #: At most this many constants are tuned (the first ones in the code): a handful of trials cannot search more.
@@ -136,15 +137,22 @@ def constants(code: str, named: dict[str, float] | None = None) -> list[Constant
     return ordered[:MAX_CONSTANTS]
 
 
-def not_tuned_because(found: list[Constant], fitness: float | None, ceiling: float | None) -> str | None:
-    """Why a reward with these constants and this max fitness is not worth tuning, or None when it is."""
+def not_tuned_because(found: list[Constant], fitness: float | None, task: Task) -> str | None:
+    """Why a reward with these constants and this max fitness is not worth tuning on ``task``, or None when it is."""
     if not found:
         return "it has no numeric constants"
+    ceiling = task.fitness_ceiling
     if ceiling is not None and (fitness or 0.0) >= ceiling:  # a tuned copy could only tie: trials are waste
         return f"it already reaches the most fitness can be ({ceiling:g})"
-    if not fitness:  # a bench's pendulum: 12 trials around rewards that never succeeded all scored 0 (192 s)
-        why = "its fitness is 0" if fitness == 0 else "no episode of it ended in its budget, so it has no fitness"
-        return why + ": trials of its numbers would tie and show the sampler nothing"
+    # Trials around a reward that learned nothing tie at noise and show the sampler nothing: a bench's pendulum spent
+    # 192 s on 12 trials at 0, a reacher run 3 studies that moved 0.3-0.7% to 0.4-0.5%.
+    if fitness is None:
+        return "no episode of it ended in its budget, so it has no fitness: trials of its numbers would show nothing"
+    if task.learned_nothing(fitness):
+        return (
+            f"it learned nothing (max fitness {fitness:.3g}, at most {NOTHING_LEARNED_SHARE:.0%} of the success "
+            f"threshold): trials of its numbers would tie at noise and show the sampler nothing"
+        )
     return None
 
 

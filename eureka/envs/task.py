@@ -23,6 +23,11 @@ MAX_SOURCE_BYTES = 256 << 10
 #: A task module's source is shown to the LLM up to this line; the human reward below it stays hidden.
 CONTEXT_END_MARKER = "# ----- human reward: below this line is never shown to the LLM"
 
+#: A training whose max fitness is at most this share of the task's success threshold learned nothing of the task:
+#: cartpole's untrained policy lasts ~22 steps (4.6% of 475); reacher's ends 0-0.3% of its episodes on the target,
+#: and a bench's best reacher reward at 0.7% (0.3-0.4% on other seeds) taught no reach (the human reward: 94-98%).
+NOTHING_LEARNED_SHARE = 0.05
+
 #: The sparse reward: the fitness signal and nothing else (every task exposes ``success``).
 SPARSE_REWARD_SOURCE = '''import torch
 
@@ -123,6 +128,11 @@ class Task:
         """The most fitness can be, where the task says: an episode-length task's full episode. None for a success
         fitness (a plugin's "success" may be a distance, with no top)."""
         return float(self.env_cls.max_episode_steps) if self.fitness_kind == "episode_length" else None
+
+    def learned_nothing(self, max_fitness: float | None) -> bool:
+        """Whether a training that reached ``max_fitness`` (None: no episode ended) learned nothing of the task:
+        at most ``NOTHING_LEARNED_SHARE`` of the success threshold, about what a policy acting at random gets."""
+        return max_fitness is None or max_fitness <= NOTHING_LEARNED_SHARE * self.success_threshold
 
     @cached_property
     def context_source(self) -> str:

@@ -21,6 +21,12 @@ def compute_reward(pole_angle: torch.Tensor, cart_position: torch.Tensor):
     centred = -0.1 * cart_position.abs()
     return upright + centred, {"upright": upright, "centred": centred}
 ```"""
+# Pays for tilting the pole: its policy drops it at once and learns nothing of cartpole (fitness ~21 at 6 epochs).
+FALLS = """```python
+def compute_reward(pole_angle):
+    tilt = pole_angle.abs()
+    return tilt, {"tilt": tilt}
+```"""
 SYNTAX_ERROR = "```python\ndef compute_reward(pole_angle):\n    return pole_angle +\n```"
 WRONG_SIGNATURE = "```python\ndef compute_reward(state):\n    return state, {'s': state}\n```"
 NO_CODE = "I would reward the pole for staying up."

@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from scripted import CRASHES, GOOD, MATH_ON_A_BATCH, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
+from scripted import CRASHES, FALLS, GOOD, MATH_ON_A_BATCH, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from eureka.agent.rewrites import RULE_TEXT
@@ -116,12 +116,39 @@ def test_all_failed_twice_ends_with_no_best_and_only_human_and_sparse_retrained(
 
 
 def test_second_iteration_gets_the_best_code_and_its_reflection(tmp_path):
-    state, model, _ = scripted_run(tmp_path, [GOOD, GOOD, GOOD, GOOD], **{"search.iterations": 2})
+    # 6 epochs: GOOD's policy then lasts ~37 steps, past the ~22 of one that learned nothing (below)
+    state, model, _ = scripted_run(tmp_path, [GOOD] * 4, **{"search.iterations": 2, "training.epochs": 6})
     assert state["iteration"] == 3
     conversation = model.prompts[2]
     assert [m.type for m in conversation] == ["system", "human", "ai", "human"]
     assert "upright_temperature" in conversation[2].content
     assert "fitness: [" in conversation[3].content and "upright: [" in conversation[3].content
+
+
+def test_a_best_that_learned_nothing_is_not_shown_the_best_earlier_one_or_the_task_alone_is(tmp_path):
+    """The model copies the reward it is shown; a copy of one that taught nothing teaches nothing."""
+    settings = {"search.iterations": 4, "search.samples": 1, "training.epochs": 6}
+    state, model, folder = scripted_run(tmp_path, [FALLS, GOOD, FALLS, GOOD], **settings)
+    fitness = {cid: c.fitness for cid, c in state["candidates"].items()}
+    task = get_task("cartpole")
+    assert task.learned_nothing(fitness["it1-c0"]) and task.learned_nothing(fitness["it3-c0"]), fitness
+    assert not task.learned_nothing(fitness["it2-c0"]), fitness
+    assert state["shown"] == {"1": None, "2": "it2-c0", "3": "it2-c0", "4": "it4-c0"}
+    # iteration 2 is sampled as the first was; iteration 4 sees iteration 3's prompt again: it2-c0 and its reflection
+    assert model.prompts[1] == model.prompts[0] and [m.type for m in model.prompts[0]] == ["system", "human"]
+    assert model.prompts[3] == model.prompts[2] and "tilt" not in model.prompts[3][2].content
+    assert json.loads((folder.root / "iterations" / "it1.json").read_text())["shown_next"] is None
+    assert "it1 reflected fitness" in folder.log.read_text() and "the next prompt shows the task alone" in (
+        folder.log.read_text()
+    )
+    report = folder.report.read_text()
+    assert "Reflection not sent back: it1-c0 learned nothing, so the next prompt showed the task alone" in report
+    assert "it3-c0 learned nothing, so the next prompt showed it2-c0 (an earlier best)" in report
+
+    # the paper's way, on request: the best is shown whatever it learned
+    settings = {"search.iterations": 2, "search.samples": 1, "training.epochs": 6, "search.show_learned_nothing": True}
+    state, model, _ = scripted_run(tmp_path, [FALLS, FALLS], **settings)
+    assert state["shown"] == {"1": "it1-c0", "2": "it2-c0"} and "tilt" in model.prompts[1][2].content
 
 
 def test_initial_human_reward_and_feedback_from_a_file_and_from_a_person(tmp_path):
@@ -141,7 +168,8 @@ def test_initial_human_reward_and_feedback_from_a_file_and_from_a_person(tmp_pat
 
 
 def test_the_best_rewards_numbers_are_tuned_by_real_trainings_and_the_tuned_reward_competes(tmp_path):
-    state, model, folder = scripted_run(tmp_path, [GOOD, GOOD], **{"search.tune_trials": 2})
+    # 5 epochs: the untuned reward learns something (a policy of ~31 steps), so it is worth tuning
+    state, model, folder = scripted_run(tmp_path, [GOOD, GOOD], **{"search.tune_trials": 2, "training.epochs": 5})
     study = state["tuning"]["1"]
     assert study.candidate in ("it1-c0", "it1-c1") and study.constants == {
         "upright_temperature": 0.5,
@@ -219,7 +247,8 @@ def test_a_best_reward_at_the_fitness_ceiling_is_not_tuned(tmp_path, monkeypatch
 
 
 def test_a_best_reward_that_never_succeeded_is_not_tuned(tmp_path):
-    """Around a reward whose fitness is 0, every trial would most likely tie at 0: the study would learn nothing."""
+    """Around a reward that learned nothing, every trial would most likely tie at noise: the study would learn
+    nothing."""
     # Pendulum's swing-up: no policy of 13 epochs (the first to end 200-step episodes) ends one upright and still.
     reply = "```python\ndef compute_reward(pole_angle, torque):\n    upright_temperature = 0.5\n"
     reply += "    upright = torch.exp(-pole_angle.abs() / upright_temperature)\n    effort = -0.01 * torque**2\n"
@@ -228,7 +257,7 @@ def test_a_best_reward_that_never_succeeded_is_not_tuned(tmp_path):
     state, _, folder = scripted_run(tmp_path, [reply, reply], task="pendulum", **settings)
     study = state["tuning"]["1"]
     assert study.untuned_fitness == 0.0 and study.trials == [] and study.tuned is None
-    assert study.note == "its fitness is 0: trials of its numbers would tie and show the sampler nothing"
+    assert study.note.startswith("it learned nothing (max fitness 0, at most 5% of the success threshold)")
     assert not folder.tuning_dir(study.candidate).exists()
 
 

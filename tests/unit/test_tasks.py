@@ -158,3 +158,10 @@ def test_in_place_writes_in_a_reward_change_neither_the_simulation_nor_the_fitne
     assert torch.equal(vandal.s, honest.s)
     stats_h, stats_v = honest.pop_stats(), vandal.pop_stats()
     assert stats_v.fitness_sum == stats_h.fitness_sum and stats_v.episodes == stats_h.episodes
+
+
+def test_learned_nothing_is_at_most_a_twentieth_of_the_success_threshold():
+    cartpole, reacher = TASKS["cartpole"], TASKS["reacher"]
+    assert cartpole.learned_nothing(22.0) and not cartpole.learned_nothing(31.3)  # an untrained policy lasts ~22
+    assert reacher.learned_nothing(0.04) and not reacher.learned_nothing(0.041)
+    assert reacher.learned_nothing(None)  # no episode ended

@@ -6,7 +6,8 @@ import functools
 
 import pytest
 
-from eureka.agent.tuning import Trial, TuningStudy, constants, literal, run_study, with_values
+from eureka.agent.tuning import Trial, TuningStudy, constants, literal, not_tuned_because, run_study, with_values
+from eureka.envs import builtin_tasks
 from eureka.sandbox.protocol import EpochRecord, Result, Status
 
 REWARD = """import torch
@@ -190,3 +191,14 @@ def test_the_best_trial_is_by_max_fitness_then_by_how_long_its_policy_held_it():
         trial(number=4, max_fitness=0.9, mean_fitness=0.85),
     ]
     assert study.best is not None and study.best.number == 2
+
+
+def test_a_reward_that_learned_nothing_at_the_ceiling_or_without_numbers_is_not_tuned():
+    tasks, found = builtin_tasks(), constants(REWARD)
+    reacher, cartpole = tasks["reacher"], tasks["cartpole"]
+    # a bench's reacher best: 0.7% of episodes on the target, what an untrained arm gets; 5% of 0.8 is the line
+    assert "it learned nothing (max fitness 0.0068, at most 5% of" in not_tuned_because(found, 0.0068, reacher)
+    assert not_tuned_because(found, 0.041, reacher) is None
+    assert "no episode of it ended" in not_tuned_because(found, None, reacher)
+    assert not_tuned_because(found, 500.0, cartpole) == "it already reaches the most fitness can be (500)"
+    assert not_tuned_because([], 0.5, reacher) == "it has no numeric constants"

@@ -81,6 +81,19 @@ class RuleContext:
         """Whether ``node`` reads a name that holds a tensor."""
         return any(isinstance(n, ast.Name) and n.id in self.tensors for n in ast.walk(node))
 
+    def torch_function(self, func: ast.expr) -> str | None:
+        """The torch function a call's ``func`` names: ``torch.where`` and, after ``from torch import where [as w]``
+        in the reply, ``where`` (``w``) are "where"; None for anything else."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "torch":
+            return func.attr
+        if isinstance(func, ast.Name) and self.module is not None:
+            for node in ast.walk(self.module):
+                if isinstance(node, ast.ImportFrom) and node.module == "torch":
+                    for alias in node.names:
+                        if (alias.asname or alias.name) == func.id:
+                            return alias.name
+        return None
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -394,7 +407,7 @@ def _where_conditions(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
         return False
 
     def swap(node: ast.AST) -> ast.AST | None:
-        if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.where" and node.args:
+        if isinstance(node, ast.Call) and ctx.torch_function(node.func) == "where" and node.args:
             condition = _truth(node.args[0], ctx)
             if condition is not node.args[0]:
                 return ast.Call(func=node.func, args=[condition, *node.args[1:]], keywords=node.keywords)
@@ -1022,21 +1035,14 @@ def _tensor_functions_on_numbers(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
     bounds = {"maximum": "min", "minimum": "max"}
 
     def swap(node: ast.AST) -> ast.AST | None:
-        if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "torch"
-            and node.func.attr in bounds
-            and len(node.args) == 2
-            and not node.keywords
-        ):
+        name = ctx.torch_function(node.func) if isinstance(node, ast.Call) else None
+        if name not in bounds or len(node.args) != 2 or node.keywords:
             return None
         numbers = [a for a in node.args if not ctx.is_tensor(a)]
         tensors = [a for a in node.args if ctx.is_tensor(a)]
         if len(numbers) != 1 or len(tensors) != 1:
             return None
-        return _call(_torch("clamp"), tensors[0], **{bounds[node.func.attr]: numbers[0]})
+        return _call(_torch("clamp"), tensors[0], **{bounds[name]: numbers[0]})
 
     return _replace(fn, swap)
 
@@ -1306,7 +1312,8 @@ RULES: list[Rule] = [
          "each one per env: x = torch.where(condition, a, x); one return chosen per env",
          _if_assignments_on_tensors),
     Rule("boolean_operators_on_tensors", "and, or, not on tensors", "&, |, ~", _boolean_operators_on_tensors),
-    Rule("where_conditions", "torch.where(float_tensor, a, b) (from the error)", "torch.where(x.bool(), a, b)",
+    Rule("where_conditions", "torch.where(float_tensor, a, b), or where(...) from torch (from the error)",
+         "torch.where(x.bool(), a, b)",
          _where_conditions),
     Rule("one_d_indexing", "x[:, i], or x[i] (one env's value for all), on a state variable of one value per env",
          "x", _one_d_indexing),

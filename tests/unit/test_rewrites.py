@@ -155,6 +155,13 @@ CASES = {
         "RuntimeError: where expected condition to be a boolean tensor, but got a tensor with dtype Float",
         "bonus = torch.where(success.bool(), 1.0, 0.0)\n    ok = torch.where(pole_angle.abs() < 0.2, 1.0, 0.0)",
     ),
+    "where_conditions (where imported from torch)": (  # a reacher reply of a bench, after two other rules
+        "from torch import where, maximum\n\ndef compute_reward(pole_angle, success):\n"
+        "    bonus = where(success, 1.0, 0.0)\n    far = maximum(pole_angle.abs() - 0.2, 0.0)\n"
+        "    return bonus - far, {'bonus': bonus, 'far': far}\n",
+        "RuntimeError: where expected condition to be a boolean tensor, but got a tensor with dtype Float",
+        "bonus = where(success.bool(), 1.0, 0.0)\n    far = torch.clamp(pole_angle.abs() - 0.2, min=0.0)",
+    ),
     "masks_of_floats": (  # a held-out pendulum reply: the .float() binds to the right comparison only
         "def compute_reward(pole_angle, pole_angular_velocity, success):\n"
         "    up = (pole_angle.abs() < 0.2) & (pole_angular_velocity.abs() < 1.0).float()\n"

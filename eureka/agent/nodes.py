@@ -7,6 +7,7 @@ neither (``RunFolder.reply``, ``finished_result``).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from typing import Literal
@@ -19,7 +20,7 @@ from eureka.agent.context import Activity, Context, Event
 from eureka.agent.grammar import reward_grammar
 from eureka.agent.llm import ask_each, sample
 from eureka.agent.messages import extract_python, proposal_messages, repair_messages
-from eureka.agent.rewrites import RULE_TEXT, Rewrite, repair_by_rules
+from eureka.agent.rewrites import Rewrite, changed_lines, repair_by_rules
 from eureka.agent.run_folder import ReplyKey, write_iteration
 from eureka.agent.state import (
     Attempt,
@@ -41,6 +42,8 @@ from eureka.envs.contract import RewardContractError
 from eureka.sandbox.protocol import Job, Progress, Result, Status
 from eureka.sandbox.rewards import static_check
 
+#: lines the repair rules changed, shown to the model in the reflection (each a wrong and a right line)
+RULE_EXAMPLES = 4
 NO_CODE = "the reply has no ```python code block defining compute_reward"
 
 
@@ -368,13 +371,24 @@ def _shown(ctx: Context, best: Candidate, overall: Candidate) -> str | None:
 
 
 def _rules_note(candidates: list[Candidate]) -> list[str]:
-    """A line for the reflection naming the repair rules that fixed this iteration's rewards, so the model can
-    avoid those mistakes (none when no rule fired)."""
+    """A line for the reflection naming the repair rules that fixed this iteration's rewards, with a few of the lines
+    they changed, before and after, so the model can avoid those mistakes (none when no rule fired)."""
     fired = Counter(rule for c in candidates for a in c.attempts for rule in a.rules)
     if not fired:
         return []
-    listed = ", ".join(f"{RULE_TEXT[name]} ({count}x)" for name, count in fired.most_common())
-    return [f"Automatic fixes were needed for some rewards of this iteration; write the fixed form directly: {listed}."]
+    pairs = [
+        pair
+        for c in candidates
+        for before, after in itertools.pairwise(c.attempts)
+        if after.rules and before.code and after.code
+        for pair in changed_lines(before.code, after.code)
+    ]
+    examples = "".join(f"\n  wrong: {old}\n  right: {new}" for old, new in list(dict.fromkeys(pairs))[:RULE_EXAMPLES])
+    listed = ", ".join(f"{name} ({count}x)" for name, count in fired.most_common())
+    return [
+        f"Automatic fixes were needed for some rewards of this iteration ({listed}); write the fixed form directly"
+        + (f", for example:{examples}" if examples else ".")
+    ]
 
 
 def finalize(state: RunState, runtime: Runtime[Context]) -> RunState:

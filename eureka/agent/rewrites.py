@@ -1341,6 +1341,29 @@ RULES: list[Rule] = [
 ]  # fmt: skip
 #: rule name -> "what it matches -> what it writes", as the reflection tells the model
 RULE_TEXT = {rule.name: f"{rule.matches} -> {rule.writes}" for rule in RULES}
+#: a changed line longer than this is no example for the model
+EXAMPLE_CHARS = 120
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    """The lines the rules changed, as (before, after) pairs: ``before`` is unparsed first, so that the rewrite's
+    formatting (quotes, brackets) is no change; none when ``before`` does not parse (a text rule's input) or a
+    change is not line for line. For the model, a concrete line beats a rule's pattern: told ``math.f(tensor) ->
+    torch.f(tensor)``, the embedded model wrote ``math.f(x)`` in two bench runs."""
+    try:
+        old = ast.unparse(ast.parse(before)).splitlines()
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    new = after.splitlines()
+    pairs = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            pairs += [
+                (a.strip(), b.strip())
+                for a, b in zip(old[i1:i2], new[j1:j2], strict=True)
+                if max(len(a.strip()), len(b.strip())) <= EXAMPLE_CHARS
+            ]
+    return pairs
 
 
 def _parses(code: str) -> bool:

@@ -13,7 +13,6 @@ import pytest
 from scripted import CRASHES, FALLS, GOOD, MATH_ON_A_BATCH, NAN, NO_CODE, SYNTAX_ERROR, WRONG_SIGNATURE, scripted_run
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from eureka.agent.rewrites import RULE_TEXT
 from eureka.agent.state import Stage, candidates_of
 from eureka.envs.task import Task
 from eureka.plugins.manager import get_task
@@ -84,7 +83,10 @@ def test_the_repair_rules_fix_a_scalar_function_on_a_batch_without_a_model_call(
     rules = json.loads((folder.candidate_dir("it1-c0") / "rules-r1.json").read_text())
     assert rules == fixed.attempts[-1].rules
     assert (folder.dry_run_dir("it1-c0", 1) / "result.json").exists()
-    assert f"{RULE_TEXT['math_on_tensors']} (1x)" in state["reflections"]["1"]
+    # the model hears which rules fired and sees the lines they fixed, not a pattern it could copy (math.f)
+    note = "(math_on_tensors (1x), builtins_on_tensors (1x)); write the fixed form directly, for example:\n"
+    note += "  wrong: upright = math.exp(-abs(pole_angle))\n  right: upright = torch.exp(-torch.abs(pole_angle))"
+    assert note in state["reflections"]["1"]
     assert "repair rules: math_on_tensors, builtins_on_tensors" in folder.report.read_text()
 
 

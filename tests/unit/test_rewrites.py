@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from eureka.agent.rewrites import RULES, repair_by_rules, rewrite
+from eureka.agent.rewrites import RULES, changed_lines, repair_by_rules, rewrite
 from eureka.envs.contract import RewardContractError, call_reward
 from eureka.plugins.manager import get_task
 from eureka.sandbox.rewards import compile_reward, dry_run, static_check
@@ -577,3 +577,12 @@ def test_a_function_the_reward_defines_by_a_method_name_is_its_own():
     )
     result = rewrite(code, get_task("reacher"), "RuntimeError: something else")
     assert result is None or "environment_expressions" not in result.rules
+
+
+def test_the_lines_the_rules_changed_are_paired_before_and_after_whatever_the_formatting():
+    before = "import math\ndef compute_reward(pole_angle):\n    up = math.exp(-abs(pole_angle))  # a note\n"
+    before += "    return up, dict(up=up)\n"
+    after = rewrite(before, CARTPOLE, "only one element tensors can be converted to Python scalars").code
+    fixed = ("up = math.exp(-abs(pole_angle))", "up = torch.exp(-torch.abs(pole_angle))")
+    assert changed_lines(before, after) == [fixed]
+    assert changed_lines("def compute_reward(x):\n    return x +\n", after) == []  # the text rules' input

@@ -1340,7 +1340,6 @@ RULES: list[Rule] = [
          _floats_from_the_error),
 ]  # fmt: skip
 #: rule name -> "what it matches -> what it writes", as the reflection tells the model
-RULE_TEXT = {rule.name: f"{rule.matches} -> {rule.writes}" for rule in RULES}
 #: a changed line longer than this is no example for the model
 EXAMPLE_CHARS = 120
 

@@ -1339,7 +1339,6 @@ RULES: list[Rule] = [
     Rule("floats_from_the_error", "a total or component of bool or integer dtype (from the error)", "value.float()",
          _floats_from_the_error),
 ]  # fmt: skip
-#: rule name -> "what it matches -> what it writes", as the reflection tells the model
 #: a changed line longer than this is no example for the model
 EXAMPLE_CHARS = 120
 

@@ -341,7 +341,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     assert best.result is not None  # trained candidates have results
     metrics = ctx.plugins.metrics(ctx.task, best.result)
     study = state.get("tuning", {}).get(str(iteration))
-    notes = [*_rules_note(candidates), *([study.text()] if study else [])]
+    notes = [*rules_note(candidates), *([study.text()] if study else [])]
     text = "\n\n".join([*ctx.plugins.feedback(ctx.task, best, metrics, ctx.config), *notes])
     shown = _shown(ctx, best, state["candidates"][best_id])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text, shown=shown)
@@ -370,7 +370,7 @@ def _shown(ctx: Context, best: Candidate, overall: Candidate) -> str | None:
     return None if ctx.task.learned_nothing(overall.fitness) else overall.id
 
 
-def _rules_note(candidates: list[Candidate]) -> list[str]:
+def rules_note(candidates: list[Candidate]) -> list[str]:
     """A line for the reflection naming the repair rules that fixed this iteration's rewards, with a few of the lines
     they changed, before and after, so the model can avoid those mistakes (none when no rule fired)."""
     fired = Counter(rule for c in candidates for a in c.attempts for rule in a.rules)

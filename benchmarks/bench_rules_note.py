@@ -31,7 +31,7 @@ PLACEHOLDER = re.compile(r"\b(?:math|torch)\.f\(|(?<![\w.])f\(")
 def _with_note(reflection: str, note: str) -> str:
     """``reflection`` with its paragraph on the rules replaced by ``note``."""
     paragraphs = reflection.split("\n\n")
-    index = next(i for i, p in enumerate(paragraphs) if p.startswith(NOTE_START))
+    index = next(i for i, p in enumerate(paragraphs) if p.lstrip().startswith(NOTE_START))
     return "\n\n".join([*paragraphs[:index], note, *paragraphs[index + 1 :]])
 
 

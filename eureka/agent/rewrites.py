@@ -1346,8 +1346,8 @@ EXAMPLE_CHARS = 120
 def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
     """The lines the rules changed, as (before, after) pairs: ``before`` is unparsed first, so that the rewrite's
     formatting (quotes, brackets) is no change; none when ``before`` does not parse (a text rule's input) or a
-    change is not line for line. For the model, a concrete line beats a rule's pattern: told ``math.f(tensor) ->
-    torch.f(tensor)``, the embedded model wrote ``math.f(x)`` in two bench runs."""
+    change is not line for line. The reflection shows these, not a rule's pattern: told ``math.f(tensor) ->
+    torch.f(tensor)``, the embedded model wrote ``math.f(x)`` in one later reply of each of two bench runs."""
     try:
         old = ast.unparse(ast.parse(before)).splitlines()
     except (SyntaxError, ValueError, RecursionError):

@@ -146,7 +146,7 @@ class SearchConfig(Settings):
         description="show the next iteration an iteration's best reward even when it learned nothing (max fitness at "
         "most 5% of the task's success threshold), as the paper does; false: show the best earlier reward that learned "
         "something, or, if none did, sample the next k from the task prompt alone as the first iteration does (the "
-        "embedded model copies the reward it is shown: 10 of 10 later replies of a reacher run, so a copy of a reward "
+        "embedded model copies the reward it is shown: 8 of 8 later replies of a reacher run, so a copy of a reward "
         "that taught nothing teaches nothing). A given initial reward and a reward with a person's feedback are "
         "always shown",
     )

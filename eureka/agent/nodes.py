@@ -346,7 +346,7 @@ def reflect(state: RunState, runtime: Runtime[Context]) -> RunState:
     shown = _shown(ctx, best, state["candidates"][best_id])
     write_iteration(ctx.folder, iteration, candidates, best=best, reflection=text, shown=shown)
     detail = f"best {best.id} of {len(trained)} trained"
-    if shown != best.id:
+    if shown != best.id and iteration < state["last_iteration"]:
         detail += f"; it learned nothing, so the next prompt shows {shown or 'the task alone'}"
     get_stream_writer()(Event(f"it{iteration}", Activity.REFLECTED, detail, fitness=best.fitness))
     return {

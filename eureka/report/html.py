@@ -166,7 +166,9 @@ def write_report(folder: RunFolder, task: Task, config: RunConfig, state: RunSta
         if str(iteration) in reflections:
             shown = state.get("shown", {}).get(str(iteration))
             sent = "Reflection sent back to the model"
-            if best_of is not None and shown != best_of.id:
+            if iteration == config.search.iterations:
+                sent = "Reflection (the search ended with this iteration)"
+            elif best_of is not None and shown != best_of.id:
                 sent = f"Reflection not sent back: {best_of.id} learned nothing, so the next prompt showed " + (
                     f"{shown} (an earlier best) with its reflection" if shown else "the task alone"
                 )

@@ -146,6 +146,7 @@ def test_a_best_that_learned_nothing_is_not_shown_the_best_earlier_one_or_the_ta
     report = folder.report.read_text()
     assert "Reflection not sent back: it1-c0 learned nothing, so the next prompt showed the task alone" in report
     assert "it3-c0 learned nothing, so the next prompt showed it2-c0 (an earlier best)" in report
+    assert "Reflection (the search ended with this iteration)" in report  # iteration 4's: no prompt followed
 
     # the paper's way, on request: the best is shown whatever it learned
     settings = {"search.iterations": 2, "search.samples": 1, "training.epochs": 6, "search.show_learned_nothing": True}

@@ -45,7 +45,9 @@ def load_page(url: str) -> tuple[list[str], list[dict]]:
 
 
 def test_the_report_loads_with_every_image_and_no_errors(tmp_path):
-    state, _, folder = scripted_run(tmp_path, [GOOD, SYNTAX_ERROR, GOOD, GOOD, GOOD], **{"search.iterations": 2})
+    # 6 epochs: iteration 1's best learns something (a ~37-step policy), so its reflection is sent back
+    settings = {"search.iterations": 2, "training.epochs": 6}
+    state, _, folder = scripted_run(tmp_path, [GOOD, SYNTAX_ERROR, GOOD, GOOD, GOOD], **settings)
     assert folder.report.exists() and state["best_id"]
     errors, images = load_page(folder.report.as_uri())
     assert errors == []
@@ -55,6 +57,7 @@ def test_the_report_loads_with_every_image_and_no_errors(tmp_path):
     assert all(image["ok"] for image in images), images
     page = folder.report.read_text()
     assert "SyntaxError" in page and "Reflection sent back to the model" in page and "compute_reward" in page
+    assert "Reflection (the search ended with this iteration)" in page
 
 
 def test_a_missing_image_is_caught(tmp_path):

@@ -702,18 +702,21 @@ def _constant_names(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
 
 
 def _item_of_tensors(fn: ast.FunctionDef, ctx: RuleContext) -> bool:
-    """``x.item()`` on a tensor of the batch (one number of many envs fails): ``x``."""
+    """``x.item()`` on a tensor of the batch (one number of many envs fails): ``x``; and on one of the task's
+    constants, which are Python numbers (``ARENA.item()``: 'float' object has no attribute 'item'): the constant."""
+    defined = _defined(fn)
 
     def swap(node: ast.AST) -> ast.AST | None:
-        if (
+        if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "item"
             and not node.args
-            and ctx.is_tensor(node.func.value)
         ):
-            return node.func.value
-        return None
+            return None
+        receiver = node.func.value
+        constant = isinstance(receiver, ast.Name) and receiver.id in ctx.task.constants and receiver.id not in defined
+        return receiver if constant or ctx.is_tensor(receiver) else None
 
     return _replace(fn, swap)
 

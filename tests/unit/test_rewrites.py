@@ -35,6 +35,14 @@ CASES = {
         "RuntimeError: a Tensor with 16 elements cannot be converted to Scalar",
         "r = torch.cos(pole_angle) + pole_angle.abs().mean()",
     ),
+    "item_of_tensors (a task constant)": (  # a quadrotor reply of a bench
+        "def compute_reward(position, pitch):\n    far = (position[:, 0].abs() > ARENA.item()).float()\n"
+        "    tilted = (pitch.abs() > MAX_PITCH.item()).float()\n"
+        "    return -far - tilted, {'far': far, 'tilted': tilted}\n",
+        "AttributeError: 'float' object has no attribute 'item'",
+        "far = (position[:, 0].abs() > ARENA).float()\n    tilted = (pitch.abs() > MAX_PITCH).float()",
+        "quadrotor",
+    ),
     "c_comments": (
         "def compute_reward(pole_angle):\n    temperature = 0.5  // The temperature, tuned later\n"
         "    r = torch.exp(-pole_angle.abs() // 1 / temperature) // Upright reward\n"

@@ -1,9 +1,13 @@
 """Building the prompt from a task, and reading reward code out of model replies."""
 
 import pytest
+import torch
 
 from eureka.agent.messages import extract_python, task_messages
+from eureka.envs.contract import call_reward
 from eureka.plugins.manager import get_task
+from eureka.sandbox.guards import restricted_globals
+from eureka.sandbox.restricted import restricted_bytecode
 from eureka.sandbox.rewards import static_check
 
 REWARD = "def compute_reward(pole_angle):\n    return pole_angle, {'a': pole_angle}\n"
@@ -35,6 +39,18 @@ def test_task_prompt_has_goal_context_and_state_but_not_the_human_reward():
     assert task.goal in user.content and "def physics_step" in user.content
     assert "- pole_angle: shape (num_envs)" in user.content
     assert "human_reward" not in user.content and "energy_gap" not in user.content
+
+
+def test_the_example_reward_of_the_system_prompt_keeps_the_contract():
+    """Small models copy the example they are shown, so it must be what a reply must be: allowed by the reward
+    policy, and a finite total and components of shape (num_envs,) from the state variables its text names."""
+    code = extract_python(task_messages(get_task("cartpole"))[0].content)
+    namespace = restricted_globals() | {"GOAL_RADIUS": 0.5}
+    exec(restricted_bytecode(code), namespace)  # noqa: S102 - restricted bytecode of our own prompt
+    state = {name: torch.randn(16, 2) for name in ("position", "velocity", "goal", "wheel_torques")}
+    state["tilt"] = torch.randn(16)
+    total, components = call_reward(namespace["compute_reward"], list(state), state, 16)
+    assert torch.isfinite(total).all() and set(components) == {"approach", "upright", "at_goal", "effort"}
 
 
 def test_repair_hints_for_the_errors_small_models_repeat():

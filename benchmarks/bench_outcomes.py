@@ -3,10 +3,11 @@ repair rules as a run makes them, each trained at the task's budget, counted whe
 task's threshold. It measures what a change to the prompt, the task's source or the training does to the search's
 raw material (benchmarks/RESULTS.md, "Why the pendulum is never won").
 
-Usage: ``python benchmarks/bench_outcomes.py TASK [--n 24] [--replies FILE] [--keep FILE] [--seeds 0]``. Without
-``--replies`` it samples ``--n`` replies from the embedded model (requests of n = 4, the grammar on, the run's
-temperature) and writes them to ``--keep``; ``--replies`` replays a JSON list of replies instead. Prints one line per
-job and a summary line.
+Usage: ``python benchmarks/bench_outcomes.py TASK [--n 24] [--replies FILE] [--keep FILE] [--seeds 0]
+[--no-example]``. Without ``--replies`` it samples ``--n`` replies from the embedded model (requests of n = 4, the
+grammar on, the run's temperature; ``--no-example``: the system prompt without its example reward, as
+``search.example_reward: false``) and writes them to ``--keep``; ``--replies`` replays a JSON list of replies
+instead. Prints one line per job and a summary line.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ SAMPLES_PER_REQUEST = 4  # a run's k
 MAX_TOKENS = 512  # the bench's replies, as bench_llm.py's grammar section samples them
 
 
-def sampled(task_name: str, n: int) -> list[str]:
+def sampled(task_name: str, n: int, example: bool = True) -> list[str]:
     """``n`` first-iteration replies of the embedded model, as a run asks for them."""
     task = get_task(task_name)
     info = _server()
     replies: list[str] = []
     seconds = 0.0
     while len(replies) < n:
-        texts, _, wall = _timed(info, proposal_messages(task, None, None, None), SAMPLES_PER_REQUEST,
+        texts, _, wall = _timed(info, proposal_messages(task, example=example), SAMPLES_PER_REQUEST,
                                 reward_grammar(task), MAX_TOKENS)  # fmt: skip
         replies, seconds = replies + texts, seconds + wall
     print(f"sampled {len(replies)} replies in {seconds:.0f} s")
@@ -61,9 +62,10 @@ def main() -> None:
     parser.add_argument("--replies", type=Path, default=None, help="a JSON list of replies to replay instead")
     parser.add_argument("--keep", type=Path, default=None, help="write the sampled replies here (JSON)")
     parser.add_argument("--seeds", default="0", help="training seeds, comma-separated")
+    parser.add_argument("--no-example", action="store_true", help="sample without the system prompt's example reward")
     args = parser.parse_args()
     task = get_task(args.task)
-    replies = json.loads(args.replies.read_text()) if args.replies else sampled(args.task, args.n)
+    replies = json.loads(args.replies.read_text()) if args.replies else sampled(args.task, args.n, not args.no_example)
     if args.keep is not None and args.replies is None:
         args.keep.write_text(json.dumps(replies, indent=1))
     with tempfile.TemporaryDirectory() as tmp:

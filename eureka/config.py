@@ -155,6 +155,13 @@ class SearchConfig(Settings):
         description="tell the model how its reward correlates with the human one (measured always, shown in the "
         "report; the paper keeps it from the model)",
     )
+    example_reward: bool = Field(
+        True,
+        description="show the model one example reward, for a task of its own (a wheeled robot that drives to a goal "
+        "without tipping over: errors 0 at the goal, named temperatures, vectors reduced by norm); false: the "
+        "contract and tips alone, as the paper's prompt. The embedded model copies the code it is shown: of 24 "
+        "first-iteration replies each, 7 quadrotor and 4 reacher rewards learned the task with it, 0 and 2 without",
+    )
 
 
 class TrainingConfig(Settings):

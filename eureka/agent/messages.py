@@ -19,12 +19,12 @@ _UNDEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
 _STATE_NAMES = {"state", "states", "obs", "observation", "observations", "env", "self"}
 
 
-def task_messages(task: Task, source: bool = True) -> list[BaseMessage]:
-    """System prompt (the contract) and the task prompt (goal, environment source, state variables). A repair
-    leaves the source out: the code and its error are what matter then, and a small model fixes more, and
-    sooner, without 1,500 tokens of environment before them."""
+def task_messages(task: Task, source: bool = True, example: bool = True) -> list[BaseMessage]:
+    """System prompt (the contract, and with ``example`` an example reward for a task of its own) and the task
+    prompt (goal, environment source, state variables). A repair leaves the source out: the code and its error are
+    what matter then, and a small model fixes more, and sooner, without 1,500 tokens of environment before them."""
     return [
-        SystemMessage(render("system")),
+        SystemMessage(render("system") + ("\n" + render("example") if example else "")),
         HumanMessage(
             render(
                 "task",
@@ -57,13 +57,18 @@ def code_message(code: str) -> AIMessage:
 
 
 def proposal_messages(
-    task: Task, best_code: str | None = None, reflection: str | None = None, errors: list[str] | None = None
+    task: Task,
+    best_code: str | None = None,
+    reflection: str | None = None,
+    errors: list[str] | None = None,
+    example: bool = True,
 ) -> list[BaseMessage]:
     """The conversation for new candidates, bounded as in the paper: system, task, and after the first iteration
     the best code so far with its reflection. On the retry of an iteration where every candidate failed, their
     ``errors`` are added to the last turn: keeping the working code in view matters for a small model, which
-    trains most candidates once it sees a reward that works."""
-    messages = task_messages(task)
+    trains most candidates once it sees a reward that works. ``example``: the system prompt's example reward
+    (``search.example_reward``)."""
+    messages = task_messages(task, example=example)
     shown = best_code is not None and reflection is not None
     if shown:
         messages.append(code_message(best_code))
@@ -109,11 +114,11 @@ def repair_hints(error: str, task: Task) -> list[str]:
     return hints
 
 
-def repair_messages(task: Task, code: str | None, reply: str, error: str) -> list[BaseMessage]:
+def repair_messages(task: Task, code: str | None, reply: str, error: str, example: bool = True) -> list[BaseMessage]:
     """The conversation that sends a failing candidate back with its exact error (and hints for common ones)."""
     turn = code_message(code) if code is not None else AIMessage(reply)
     text = error.strip() + "".join(f"\nHint: {hint}" for hint in repair_hints(error, task))
-    return [*task_messages(task, source=False), turn, HumanMessage(render("repair", error=text))]
+    return [*task_messages(task, source=False, example=example), turn, HumanMessage(render("repair", error=text))]
 
 
 def extract_python(reply: str) -> str | None:

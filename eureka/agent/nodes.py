@@ -135,7 +135,7 @@ def propose(state: RunState, runtime: Runtime[Context]) -> RunState:
     reflected = state["candidates"][shown_id] if shown_id else None
     code, reflection = (reflected.code, state["reflections"][str(reflected.iteration)]) if reflected else (None, None)
     errors = [c.attempts[-1].error or "failed" for c in earlier] if state.get("retried") else None
-    messages = proposal_messages(ctx.task, code, reflection, errors)
+    messages = proposal_messages(ctx.task, code, reflection, errors, ctx.config.search.example_reward)
     write, usage, start = get_stream_writer(), Counter(), time.perf_counter()
     indices = range(len(earlier), len(earlier) + ctx.config.search.samples)
     ids = [f"it{iteration}-c{index}" for index in indices]
@@ -187,7 +187,9 @@ def repair(state: RunState, runtime: Runtime[Context]) -> RunState:
             continue
         last = c.attempts[-1]
         write(Event(c.id, Activity.REPAIRING, last.error or ""))
-        conversations[(c.id, c.repairs + 1)] = repair_messages(ctx.task, last.code, last.reply, last.error or "")
+        conversations[(c.id, c.repairs + 1)] = repair_messages(
+            ctx.task, last.code, last.reply, last.error or "", ctx.config.search.example_reward
+        )
     for (cid, next_round), reply in _repairs(ctx, conversations, usage).items():
         updates[cid] = broken[cid].repaired(_new_attempt(ctx, cid, next_round, reply))
         write(Event(cid, Stage.PROPOSED, f"repair round {next_round}"))

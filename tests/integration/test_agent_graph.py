@@ -18,6 +18,8 @@ from eureka.envs.task import Task
 from eureka.plugins.manager import get_task
 from eureka.sandbox.protocol import Status
 
+EXAMPLE = "An example for another task"  # the system prompt's example reward (prompts/example.txt)
+
 
 def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
     state, model, folder = scripted_run(tmp_path, [GOOD, SYNTAX_ERROR, GOOD])
@@ -31,6 +33,7 @@ def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
     assert "SyntaxError" in second.attempts[0].error
     repair_prompt = model.prompts[2][-1].content
     assert "SyntaxError" in repair_prompt and "return pole_angle +" in model.prompts[2][-2].content
+    assert all(EXAMPLE in prompt[0].content for prompt in model.prompts), "samples and repair see the example"
     # run folder: replies, code, job folders, iteration record, summary, report
     assert (folder.candidate_dir("it1-c1") / "reply-r1.md").read_text() == GOOD
     assert (folder.job_dir("it1-c1", 1) / "result.json").exists()
@@ -52,7 +55,11 @@ def test_good_candidate_and_a_syntax_error_repaired(tmp_path):
 
 
 def test_wrong_signature_and_missing_code_are_sent_back_and_dropped_when_out_of_rounds(tmp_path):
-    state, model, _ = scripted_run(tmp_path, [WRONG_SIGNATURE, NO_CODE, GOOD, NO_CODE])
+    # without the example reward, as the paper's prompt: neither the samples nor the repairs see one
+    state, model, _ = scripted_run(
+        tmp_path, [WRONG_SIGNATURE, NO_CODE, GOOD, NO_CODE], **{"search.example_reward": False}
+    )
+    assert not any(EXAMPLE in prompt[0].content for prompt in model.prompts)
     fixed, dropped = state["candidates"]["it1-c0"], state["candidates"]["it1-c1"]
     assert "'state' is not a state variable" in fixed.attempts[0].error and "pole_angle" in fixed.attempts[0].error
     assert fixed.stage is Stage.TRAINED

@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml Makefile
 # acrobot: its human and sparse rewards differ at the default budget (cartpole's tie at 500), so the demo ends on
 # a human-normalised score; the search won 2 of 3 runs there (benchmarks/RESULTS.md), in 6.6-9.7 minutes on 2 cores.
 demo: install
-	$(BIN)/eureka run --task acrobot
+	$(BIN)/eureka run --task quadrotor
 
 test: install
 	$(call apt_install,$(TEST_PACKAGES))

@@ -7,7 +7,7 @@ import re
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from eureka.agent.prompts import render
+from eureka.agent.prompts import render, template
 from eureka.envs.task import Task
 from eureka.sandbox.guards import restricted_globals
 from eureka.sandbox.restricted import ALLOWED_IMPORTS
@@ -24,7 +24,7 @@ def task_messages(task: Task, source: bool = True, example: bool = True) -> list
     prompt (goal, environment source, state variables). A repair leaves the source out: the code and its error are
     what matter then, and a small model fixes more, and sooner, without 1,500 tokens of environment before them."""
     return [
-        SystemMessage(render("system") + ("\n" + render("example") if example else "")),
+        SystemMessage(render("system") + ("\n" + template("example") if example else "")),  # code, no fields
         HumanMessage(
             render(
                 "task",
